@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Entry points of the initramfs user root project; see README.md.
+# Kernel source, builds, images and logs live in $(USERROOT_CACHE), outside
+# the checkout.
+
+TOOL_DIR := tools/testing/userroot
+export USERROOT_CACHE ?= $(HOME)/.cache/linux-userroot
+export CARGO_TARGET_DIR := $(USERROOT_CACHE)/cargo-target
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+CARGO_ARGS := --quiet --release --manifest-path $(TOOL_DIR)/Cargo.toml
+USERROOT := $(CARGO_TARGET_DIR)/release/userroot
+
+.PHONY: help setup tool tree patches kernel run test list
+
+help:
+	@echo "make run      build the kernel, boot it from an initramfs, show what pivot_root does"
+	@echo "make test     every test layer; ends with 'N passed, N failed'"
+	@echo "make kernel   build the default kernel (VARIANT=name for another); prints its bzImage"
+	@echo "make tree     unpack the kernel source and apply the project's files and patches"
+	@echo "make patches  write edits made in the tree back as <file>.patch and new files"
+	@echo "make list     list kernel variants and boot scenarios"
+	@echo "make setup    install packages and toolchain pieces (done by the others too)"
+	@echo "cache: $(USERROOT_CACHE)"
+
+setup:
+	@$(TOOL_DIR)/setup.sh
+
+tool: setup
+	@echo "==> building the test runner"
+	@cargo build $(CARGO_ARGS)
+
+tree patches run list: tool
+	@$(USERROOT) $@
+
+kernel: tool
+	@$(USERROOT) kernel $(VARIANT)
+
+# T=pattern boots only the matching scenarios.
+test: tool
+	@echo "==> unit tests of the test runner"
+	@cargo test $(CARGO_ARGS)
+	@$(USERROOT) test $(T)

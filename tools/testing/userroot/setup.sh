@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install what building a CONFIG_RUST 6.12 kernel and booting it in QEMU
+# needs, on a bare Debian 12 machine. Idempotent: each step checks first and
+# says what it is doing.
+set -euo pipefail
+
+BINDGEN_VERSION=0.72.1
+PACKAGES=(
+	build-essential bc bison flex cpio xz-utils kmod
+	libelf-dev libssl-dev
+	clang lld llvm libclang-dev
+	qemu-system-x86 busybox-static e2fsprogs ccache
+	linux-source-6.12
+	runc
+)
+
+step() { printf '==> %s\n' "$*"; }
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+if ((${#missing[@]})); then
+	step "apt-get: installing ${missing[*]}"
+	sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null
+else
+	step "apt-get: all ${#PACKAGES[@]} packages present"
+fi
+
+if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+	step "rustup: adding rust-src"
+	rustup component add rust-src
+else
+	step "rustup: rust-src present"
+fi
+
+if ! bindgen --version 2>/dev/null | grep -q "bindgen $BINDGEN_VERSION"; then
+	step "cargo: installing bindgen-cli $BINDGEN_VERSION (a few minutes)"
+	cargo install --quiet --locked --version "$BINDGEN_VERSION" bindgen-cli
+else
+	step "cargo: bindgen-cli $BINDGEN_VERSION present"
+fi
+
+if ! python3 -c 'import virtme_ng' 2>/dev/null && ! command -v vng >/dev/null; then
+	step "pip: installing virtme-ng"
+	python3 -m pip install --quiet virtme-ng
+else
+	step "pip: virtme-ng present"
+fi
+step "set-up done"

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Results as TAP 13, then the plain `N passed, N failed` line.
+
+/// Counts results as they are printed.
+#[derive(Default)]
+pub struct Tap {
+    passed: usize,
+    failed: usize,
+}
+
+impl Tap {
+    /// Prints the TAP header for `total` tests.
+    pub fn start(total: usize) -> Self {
+        println!("TAP version 13");
+        println!("1..{total}");
+        Self::default()
+    }
+
+    /// Prints one result; `failures` empty means it passed.
+    pub fn result(&mut self, name: &str, failures: &[String], note: &str) {
+        let n = self.passed + self.failed + 1;
+        if failures.is_empty() {
+            self.passed += 1;
+            println!("ok {n} - {name} # {note}");
+        } else {
+            self.failed += 1;
+            println!("not ok {n} - {name} # {note}");
+            for f in failures {
+                println!("#   {f}");
+            }
+        }
+    }
+
+    /// Prints the closing line; true when nothing failed.
+    pub fn finish(&self) -> bool {
+        println!("{} passed, {} failed", self.passed, self.failed);
+        self.failed == 0
+    }
+}

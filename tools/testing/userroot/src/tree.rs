@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The kernel source.
+//!
+//! Debian's linux-source-6.12 is unpacked once into `pristine`. The `tree`
+//! is a copy of it with the project's kernel files applied: a file at a
+//! kernel path is copied in, a `<file>.patch` is applied to the pristine
+//! `<file>`. Only files whose content changes are written, so builds stay
+//! incremental. `export` goes the other way: it turns edits made in the tree
+//! into `<file>.patch` files and new files in the checkout.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::workspace::{run, step, Workspace};
+use crate::Result;
+
+/// Debian's kernel source package and the tarball it installs.
+const PACKAGE: &str = "linux-source-6.12";
+const TARBALL: &str = "/usr/src/linux-source-6.12.tar.xz";
+/// The upstream version our patches are made against.
+pub const PINNED: &str = "6.12.117";
+/// Records which package version `pristine` holds.
+const STAMP: &str = ".userroot-package";
+/// Checkout paths that are tooling, not part of the kernel patch.
+const TOOLING: &[&str] = &["tools/testing/userroot/"];
+
+/// Makes the tree match the checkout and returns the kernel version.
+pub fn materialise(ws: &Workspace) -> Result<String> {
+    let version = ensure_pristine(ws)?;
+    let tree = ws.tree();
+    if !tree.join("Makefile").exists() {
+        step(&format!("copying the pristine source to {}", tree.display()));
+        let _ = fs::remove_dir_all(&tree);
+        let _ = fs::remove_dir_all(ws.applied());
+        run(Command::new("cp").arg("-a").arg(ws.pristine()).arg(&tree))?;
+    }
+    let wanted = wanted_files(ws)?;
+    let applied = list_files(&ws.applied())?;
+
+    // Edits made in the tree and not yet exported would be lost.
+    for rel in applied.iter().chain(wanted.keys()) {
+        let last = read_opt(&ws.applied().join(rel))
+            .or_else(|| read_opt(&ws.pristine().join(rel)));
+        let now = read_opt(&tree.join(rel));
+        if now != last && now.as_ref() != wanted.get(rel) {
+            return Err(format!(
+                "{} has edits that are not in the checkout: run `make patches` to keep \
+                 them, or restore the file to discard them",
+                tree.join(rel).display()
+            )
+            .into());
+        }
+    }
+    let mut changed = 0;
+    for rel in applied.difference(&wanted.keys().cloned().collect()) {
+        match read_opt(&ws.pristine().join(rel)) {
+            Some(orig) => fs::write(tree.join(rel), orig)?,
+            None => fs::remove_file(tree.join(rel))?,
+        }
+        fs::remove_file(ws.applied().join(rel))?;
+        changed += 1;
+    }
+    for (rel, content) in &wanted {
+        if read_opt(&tree.join(rel)).as_ref() != Some(content) {
+            write(&tree.join(rel), content)?;
+            changed += 1;
+        }
+        if read_opt(&ws.applied().join(rel)).as_ref() != Some(content) {
+            write(&ws.applied().join(rel), content)?;
+        }
+    }
+    step(&format!(
+        "source: Linux {version} with {} project file(s), {changed} updated",
+        wanted.len()
+    ));
+    Ok(version)
+}
+
+/// Writes the tree's differences from pristine back into the checkout.
+pub fn export(ws: &Workspace) -> Result<()> {
+    ensure_pristine(ws)?;
+    let out = Command::new("diff")
+        .args(["-rq", "--no-dereference", "--exclude", STAMP])
+        .arg(ws.pristine())
+        .arg(ws.tree())
+        .output()?;
+    let tree_prefix = format!("Only in {}", ws.tree().display());
+    let (mut patched, mut new) = (0, 0);
+    let mut kept = BTreeSet::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if let Some(rest) = line.strip_prefix("Files ") {
+            let a = rest.split(" and ").next().unwrap_or_default();
+            let rel = Path::new(a).strip_prefix(ws.pristine())?.to_path_buf();
+            let diff = unified_diff(ws, &rel)?;
+            write(&ws.repo.join(patch_name(&rel)), &diff)?;
+            patched += 1;
+            kept.insert(patch_name(&rel));
+            kept.insert(rel);
+        } else if let Some(rest) = line.strip_prefix(&tree_prefix) {
+            let (dir, name) = rest.split_once(": ").ok_or("unexpected diff output")?;
+            let path = Path::new(&format!("{}{dir}", ws.tree().display())).join(name);
+            for sub in list_files(&path)? {
+                let rel = path.join(sub);
+                let rel = rel.strip_prefix(ws.tree())?.components().collect::<PathBuf>();
+                fs::copy(ws.tree().join(&rel), ensure_parent(&ws.repo.join(&rel))?)?;
+                new += 1;
+                kept.insert(rel);
+            }
+        } else if line.starts_with("Only in") {
+            return Err(format!("deleting upstream files is not supported: {line}").into());
+        }
+    }
+    // Files in the checkout whose edits were undone in the tree.
+    for rel in kernel_files(ws)? {
+        if !kept.contains(&rel) {
+            step(&format!("removing {} (no longer differs)", rel.display()));
+            fs::remove_file(ws.repo.join(&rel))?;
+        }
+    }
+    for rel in &kept {
+        if ws.tree().join(rel).exists() {
+            write(&ws.applied().join(rel), &fs::read(ws.tree().join(rel))?)?;
+        }
+    }
+    step(&format!("exported {patched} patch(es) and {new} new file(s) to the checkout"));
+    Ok(())
+}
+
+/// Unpacks the source package once; a new package version replaces it.
+fn ensure_pristine(ws: &Workspace) -> Result<String> {
+    let pkg = run(Command::new("dpkg-query").args(["-W", "-f=${Version}", PACKAGE]))
+        .map_err(|_| format!("{PACKAGE} is not installed: run `make setup`"))?;
+    let pkg = String::from_utf8_lossy(&pkg).into_owned();
+    let stamp = ws.pristine().join(STAMP);
+    if read_opt(&stamp).as_deref() != Some(pkg.as_bytes()) {
+        step(&format!("unpacking {PACKAGE} {pkg} into {}", ws.pristine().display()));
+        for dir in [ws.pristine(), ws.tree(), ws.applied()] {
+            let _ = fs::remove_dir_all(dir);
+        }
+        fs::create_dir_all(ws.pristine())?;
+        run(Command::new("tar")
+            .args(["-xf", TARBALL, "--strip-components=1", "-C"])
+            .arg(ws.pristine()))?;
+        fs::write(&stamp, &pkg)?;
+    }
+    let makefile = fs::read_to_string(ws.pristine().join("Makefile"))?;
+    let field = |name: &str| {
+        makefile
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().strip_prefix('=').map(str::trim))
+            .unwrap_or("?")
+            .to_string()
+    };
+    let version = format!("{}.{}.{}", field("VERSION"), field("PATCHLEVEL"), field("SUBLEVEL"));
+    fs::write(ws.cache.join("src/VERSION"), format!("{version} ({PACKAGE} {pkg})\n"))?;
+    if version != PINNED {
+        eprintln!("warning: patches are made against {PINNED}, the source is {version}");
+    }
+    Ok(version)
+}
+
+/// What the tree must hold at each project path: new files as they are,
+/// patched files as pristine plus the patch.
+fn wanted_files(ws: &Workspace) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
+    let scratch = ws.cache.join("src/scratch");
+    let mut wanted = BTreeMap::new();
+    for rel in kernel_files(ws)? {
+        let Some(target) = rel.to_str().and_then(|s| s.strip_suffix(".patch")) else {
+            wanted.insert(rel.clone(), fs::read(ws.repo.join(&rel))?);
+            continue;
+        };
+        let target = PathBuf::from(target);
+        let orig = ws.pristine().join(&target);
+        let _ = fs::remove_dir_all(&scratch);
+        let copy = ensure_parent(&scratch.join(&target))?;
+        fs::copy(&orig, &copy).map_err(|e| format!("{}: {e}", orig.display()))?;
+        run(Command::new("patch")
+            .args(["-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-r", "-", "-d"])
+            .arg(&scratch)
+            .arg("-i")
+            .arg(ws.repo.join(&rel)))
+        .map_err(|e| format!("{} does not apply to Linux {PINNED}: {e}", rel.display()))?;
+        wanted.insert(target, fs::read(&copy)?);
+    }
+    Ok(wanted)
+}
+
+/// The checkout's kernel files: tracked or new, not ignored, not tooling,
+/// not top-level project files.
+fn kernel_files(ws: &Workspace) -> Result<Vec<PathBuf>> {
+    let out = run(Command::new("git")
+        .arg("-C")
+        .arg(&ws.repo)
+        .args(["ls-files", "--cached", "--others", "--exclude-standard", "-z"]))?;
+    Ok(out
+        .split(|&b| b == 0)
+        .filter_map(|p| std::str::from_utf8(p).ok())
+        .filter(|p| p.contains('/') && !p.starts_with('.'))
+        .filter(|p| !TOOLING.iter().any(|t| p.starts_with(t)))
+        .filter(|p| ws.repo.join(p).is_file())
+        .map(PathBuf::from)
+        .collect())
+}
+
+/// `<file>.patch` for a kernel path.
+fn patch_name(rel: &Path) -> PathBuf {
+    PathBuf::from(format!("{}.patch", rel.display()))
+}
+
+/// A `-p1` unified diff of one file, pristine against tree.
+fn unified_diff(ws: &Workspace, rel: &Path) -> Result<Vec<u8>> {
+    let out = Command::new("diff")
+        .args(["-up", "--label"])
+        .arg(Path::new("a").join(rel))
+        .arg("--label")
+        .arg(Path::new("b").join(rel))
+        .arg(ws.pristine().join(rel))
+        .arg(ws.tree().join(rel))
+        .output()?;
+    match out.status.code() {
+        Some(1) => Ok(out.stdout),
+        _ => Err(format!("diff of {} failed", rel.display()).into()),
+    }
+}
+
+/// All regular files below `dir` (or `dir` itself), relative to it.
+fn list_files(dir: &Path) -> Result<BTreeSet<PathBuf>> {
+    let mut files = BTreeSet::new();
+    if dir.is_file() {
+        files.insert(PathBuf::new());
+        return Ok(files);
+    }
+    let mut todo = vec![PathBuf::new()];
+    while let Some(sub) = todo.pop() {
+        let Ok(entries) = fs::read_dir(dir.join(&sub)) else {
+            continue;
+        };
+        for entry in entries {
+            let entry = entry?;
+            let rel = sub.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                todo.push(rel);
+            } else {
+                files.insert(rel);
+            }
+        }
+    }
+    Ok(files)
+}
+
+fn read_opt(path: &Path) -> Option<Vec<u8>> {
+    fs::read(path).ok()
+}
+
+fn ensure_parent(path: &Path) -> Result<PathBuf> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    Ok(path.to_path_buf())
+}
+
+fn write(path: &Path, content: &[u8]) -> Result<()> {
+    fs::write(ensure_parent(path)?, content)?;
+    Ok(())
+}

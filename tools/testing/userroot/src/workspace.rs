@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Where things live: the checkout (our files) and the cache outside it
+//! (kernel source, build trees, images, logs), reused across runs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::Result;
+
+/// The checkout and the cache.
+pub struct Workspace {
+    /// Top of the project checkout.
+    pub repo: PathBuf,
+    /// Cache directory outside the checkout.
+    pub cache: PathBuf,
+}
+
+impl Workspace {
+    /// Finds the checkout from this crate's location and the cache from
+    /// `USERROOT_CACHE`, `XDG_CACHE_HOME` or `HOME`.
+    pub fn discover() -> Result<Self> {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..");
+        let repo = repo.canonicalize()?;
+        let cache = match std::env::var_os("USERROOT_CACHE") {
+            Some(dir) => PathBuf::from(dir),
+            None => std::env::var_os("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
+                .ok_or("set USERROOT_CACHE or HOME")?
+                .join("linux-userroot"),
+        };
+        std::fs::create_dir_all(&cache)?;
+        Ok(Self { repo, cache })
+    }
+
+    /// Our tooling directory in the checkout.
+    pub fn tool_dir(&self) -> PathBuf {
+        self.repo.join("tools/testing/userroot")
+    }
+
+    /// Debian's linux-source-6.12, unpacked and never modified.
+    pub fn pristine(&self) -> PathBuf {
+        self.cache.join("src/pristine")
+    }
+
+    /// The source tree the kernels are built from: pristine plus our files.
+    pub fn tree(&self) -> PathBuf {
+        self.cache.join("src/linux")
+    }
+
+    /// Copies of what was last written into the tree, to spot local edits.
+    pub fn applied(&self) -> PathBuf {
+        self.cache.join("src/applied")
+    }
+
+    /// The `O=` build directory of one kernel variant.
+    pub fn build(&self, variant: &str) -> PathBuf {
+        self.cache.join("build").join(variant)
+    }
+
+    /// Generated initramfs and disk images.
+    pub fn images(&self) -> PathBuf {
+        self.cache.join("images")
+    }
+
+    /// Serial logs of the boots, one per scenario.
+    pub fn logs(&self) -> PathBuf {
+        self.cache.join("logs")
+    }
+}
+
+/// Prints a step the way set-up does.
+pub fn step(msg: &str) {
+    println!("==> {msg}");
+}
+
+/// Runs a command to completion; on failure the error names it and shows
+/// its output.
+pub fn run(cmd: &mut Command) -> Result<Vec<u8>> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{cmd:?} failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    Ok(out.stdout)
+}
+
+/// Seconds since `start`, for progress lines.
+pub fn elapsed(start: Instant) -> String {
+    let s = start.elapsed().as_secs();
+    format!("{}m{:02}s", s / 60, s % 60)
+}
