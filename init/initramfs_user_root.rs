@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Initramfs user root: unpack the initramfs into a mount of its own.
+//!
+//! The initramfs is normally unpacked into rootfs, the first mount of the
+//! tree. That mount has no parent, so `pivot_root(2)` from it fails with
+//! `EINVAL` and the initramfs can never be unmounted: container runtimes fall
+//! back to `MS_MOVE` + `chroot()`, and `switch_root` has to delete files.
+//!
+//! With `CONFIG_INITRAMFS_USER_ROOT`, `do_populate_rootfs()` first calls
+//! [`initramfs_user_root_mount`]: before anything is unpacked, it mounts a
+//! second instance of the filesystem rootfs has (tmpfs or ramfs), the "user
+//! root", on `/root` and makes it the root and working directory of the
+//! unpacking thread, so every name in the archives lands in it. After
+//! unpacking, [`initramfs_user_root_finish`] either moves the user root onto
+//! `/` and makes it the root of init and the kernel threads, as
+//! `prepare_namespace()` does for a disk root, or, when there is no rdinit
+//! program or unpacking failed, unmounts it so that the stock code unpacks
+//! into rootfs exactly as before. Nothing here panics: every failure is
+//! reported and falls back to stock behaviour.
+//!
+//! The inputs are read from a private copy of the command line, because the
+//! rootfs mount has already consumed `initramfs_options=` in place and a
+//! mount would likewise consume `rootflags=`, which `prepare_namespace()`
+//! may still need.
+
+use core::cell::UnsafeCell;
+use core::ptr;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use kernel::bindings;
+use kernel::c_str;
+use kernel::error::{code, to_result, Result};
+use kernel::ffi::{c_char, c_int, c_void};
+use kernel::prelude::*;
+use kernel::str::CStr;
+
+const __LOG_PREFIX: &[u8] = b"initramfs\0";
+
+/// Where the user root is mounted while the initramfs is unpacked into it.
+const MOUNTPOINT: &CStr = c_str!("/root");
+/// The user root's source in mountinfo: it holds what rootfs used to.
+const SOURCE: &CStr = c_str!("rootfs");
+/// The rdinit program when `rdinit=` is not given (see `init/main.c`).
+const DEFAULT_RDINIT: &CStr = c_str!("/init");
+
+/// `initramfs_user_root=`: on unless turned off on the command line.
+#[link_section = ".init.data"]
+static ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// The rootfs root, kept while the unpacking thread is chrooted into the
+/// user root so that it can get back.
+struct SavedRoot(UnsafeCell<Option<bindings::path>>);
+
+// SAFETY: Only `do_populate_rootfs()` uses it, from the one async worker that
+// unpacks the initramfs: first through `initramfs_user_root_mount()`, then
+// through `initramfs_user_root_finish()`, never concurrently.
+unsafe impl Sync for SavedRoot {}
+
+#[link_section = ".init.data"]
+static ROOTFS_ROOT: SavedRoot = SavedRoot(UnsafeCell::new(None));
+
+/// The filesystem of the user root: the one rootfs has, so that the system
+/// sees the same kind of root as without the user root.
+pub enum FsType {
+    /// rootfs is tmpfs (`CONFIG_TMPFS` and no `root=`, or `rootfstype=tmpfs`).
+    Tmpfs,
+    /// rootfs is ramfs.
+    Ramfs,
+}
+
+impl FsType {
+    /// The type of a filesystem with the superblock magic `magic`.
+    #[link_section = ".init.text"]
+    pub fn from_magic(magic: u64) -> Self {
+        if magic == u64::from(bindings::TMPFS_MAGIC) {
+            FsType::Tmpfs
+        } else {
+            FsType::Ramfs
+        }
+    }
+
+    /// The name `mount(2)` knows it by.
+    #[link_section = ".init.text"]
+    pub fn name(&self) -> &'static CStr {
+        match self {
+            FsType::Tmpfs => c_str!("tmpfs"),
+            FsType::Ramfs => c_str!("ramfs"),
+        }
+    }
+}
+
+/// The mount options of the user root.
+///
+/// `initramfs_options=` is meant for the initramfs root and wins. Without
+/// it, `rootflags=` applies as in the 2021 patch, but only when no `root=` is
+/// given: with `root=` those flags belong to the disk root.
+#[link_section = ".init.text"]
+pub fn mount_options<'a>(
+    initramfs_options: Option<&'a CStr>,
+    rootflags: Option<&'a CStr>,
+    root_given: bool,
+) -> Option<&'a CStr> {
+    match (initramfs_options, rootflags) {
+        (Some(options), _) => Some(options),
+        (None, Some(flags)) if !root_given => Some(flags),
+        _ => None,
+    }
+}
+
+/// What happens to the user root once the initramfs is unpacked.
+pub enum Outcome {
+    /// It becomes `/`.
+    Switch,
+    /// There is no rdinit program: the kernel will mount `root=` as it would
+    /// without the user root, so it goes.
+    NoInit,
+    /// Unpacking failed (corrupt, truncated, out of space): it goes and
+    /// rootfs gets the archives, with the stock error handling.
+    UnpackFailed,
+}
+
+impl Outcome {
+    /// Decides from whether unpacking succeeded and the rdinit program exists.
+    #[link_section = ".init.text"]
+    pub fn decide(unpacked: bool, has_rdinit: bool) -> Self {
+        match (unpacked, has_rdinit) {
+            (false, _) => Outcome::UnpackFailed,
+            (true, false) => Outcome::NoInit,
+            (true, true) => Outcome::Switch,
+        }
+    }
+}
+
+/// Handles `initramfs_user_root=`, a boolean in `kstrtobool()` syntax.
+///
+/// # Safety
+///
+/// `arg` is NULL or a NUL-terminated string.
+#[no_mangle]
+#[link_section = ".init.text"]
+pub unsafe extern "C" fn initramfs_user_root_setup(arg: *const c_char) -> c_int {
+    let mut on = false;
+    // SAFETY: `arg` is a valid string by the caller's contract, `on` a valid
+    // `bool`.
+    if arg.is_null() || unsafe { bindings::kstrtobool(arg, &mut on) } != 0 {
+        pr_warn!("initramfs_user_root= takes a boolean; ignored\n");
+        return 0;
+    }
+    ENABLED.store(on, Ordering::Relaxed);
+    1
+}
+
+/// Mounts the user root and enters it, before anything is unpacked.
+///
+/// Returns `true` when the caller must unpack the initramfs (built-in, then
+/// external) into the current root and then call
+/// [`initramfs_user_root_finish`]; `false` leaves rootfs untouched.
+#[no_mangle]
+#[link_section = ".init.text"]
+pub extern "C" fn initramfs_user_root_mount() -> bool {
+    if !ENABLED.load(Ordering::Relaxed) {
+        pr_info!("user root disabled by initramfs_user_root=\n");
+        return false;
+    }
+    let cmdline = match Cmdline::parse() {
+        Ok(cmdline) => cmdline,
+        Err(e) => {
+            pr_err!("user root: cannot read the command line ({e:?}); unpacking into rootfs\n");
+            return false;
+        }
+    };
+    let options = mount_options(
+        cmdline.get(Param::InitramfsOptions),
+        cmdline.get(Param::Rootflags),
+        cmdline.get(Param::Root).is_some_and(|root| !root.is_empty()),
+    );
+    let result = mount_and_enter(options);
+    let shown = options.unwrap_or(c_str!(""));
+    let ok = match result {
+        Ok(fs) => {
+            pr_info!("unpacking into a user root ({}, options \"{}\")\n", fs.name(), shown);
+            true
+        }
+        Err(e) => {
+            pr_err!(
+                "cannot mount the user root (options \"{}\"): {e:?}; unpacking into rootfs\n",
+                shown
+            );
+            false
+        }
+    };
+    cmdline.free();
+    ok
+}
+
+/// Saves the rootfs root and enters the user root; on failure leaves
+/// everything as it was.
+#[link_section = ".init.text"]
+fn mount_and_enter(options: Option<&CStr>) -> Result<FsType> {
+    let rootfs = vfs::lookup(c_str!("/"))?;
+    match enter(&rootfs, options) {
+        Ok(fs) => {
+            // SAFETY: See `SavedRoot`; nothing else uses it now.
+            unsafe { *ROOTFS_ROOT.0.get() = Some(rootfs) };
+            Ok(fs)
+        }
+        Err(e) => {
+            vfs::put(rootfs);
+            Err(e)
+        }
+    }
+}
+
+/// Mounts the user root on [`MOUNTPOINT`] and makes it the root and working
+/// directory; on failure leaves everything as it was.
+#[link_section = ".init.text"]
+fn enter(rootfs: &bindings::path, options: Option<&CStr>) -> Result<FsType> {
+    let fs = FsType::from_magic(vfs::statfs_magic(rootfs)?);
+    match vfs::mkdir(MOUNTPOINT, 0o700) {
+        Err(e) if e != code::EEXIST => return Err(e),
+        _ => {}
+    }
+    // The options are a private copy: mounting consumes them in place.
+    if let Err(e) = vfs::mount(SOURCE, MOUNTPOINT, Some(fs.name()), 0, options) {
+        let _ = vfs::rmdir(MOUNTPOINT);
+        return Err(e);
+    }
+    if let Err(e) = vfs::chdir(MOUNTPOINT) {
+        leave();
+        return Err(e);
+    }
+    if let Err(e) = vfs::chroot(c_str!(".")) {
+        vfs::set_pwd(rootfs);
+        leave();
+        return Err(e);
+    }
+    Ok(fs)
+}
+
+/// Finishes what [`initramfs_user_root_mount`] started, after unpacking.
+///
+/// `unpack_error` is the error message of the unpacking, or NULL. Returns
+/// `true` when the user root is now `/`; `false` when it is gone and the
+/// caller must unpack into rootfs as the stock kernel does.
+///
+/// # Safety
+///
+/// `unpack_error` is NULL or a NUL-terminated string; the caller has closed
+/// every file it opened in the user root.
+#[no_mangle]
+#[link_section = ".init.text"]
+pub unsafe extern "C" fn initramfs_user_root_finish(unpack_error: *const c_char) -> bool {
+    // SAFETY: See `SavedRoot`; `initramfs_user_root_mount()` is done with it.
+    let Some(rootfs) = (unsafe { (*ROOTFS_ROOT.0.get()).take() }) else {
+        return false;
+    };
+    let rdinit = Cmdline::parse();
+    let rdinit_name = match &rdinit {
+        Ok(cmdline) => cmdline.get(Param::Rdinit).unwrap_or(DEFAULT_RDINIT),
+        Err(_) => DEFAULT_RDINIT,
+    };
+    // Still chrooted: an absolute symlink at the rdinit path resolves inside
+    // the user root, as it will for init.
+    let has_rdinit = vfs::eaccess(rdinit_name).is_ok();
+    // Back to the rootfs root; the working directory stays in the user root.
+    vfs::set_root(&rootfs);
+
+    let unpacked = unpack_error.is_null();
+    let switched = match Outcome::decide(unpacked, has_rdinit) {
+        Outcome::Switch => match switch() {
+            Ok(()) => {
+                pr_info!("the user root is now /; pivot_root(2) works from it\n");
+                true
+            }
+            Err(e) => {
+                pr_err!("cannot make the user root / ({e:?}); unpacking into rootfs\n");
+                false
+            }
+        },
+        Outcome::NoInit => {
+            pr_info!("no {} in the initramfs; unmounting the user root\n", rdinit_name);
+            false
+        }
+        Outcome::UnpackFailed => {
+            // SAFETY: Not NULL here, and a valid string by the caller's contract.
+            let msg = unsafe { CStr::from_char_ptr(unpack_error) };
+            pr_err!("unpacking into the user root failed ({msg}); unpacking into rootfs\n");
+            false
+        }
+    };
+    if !switched {
+        vfs::set_pwd(&rootfs);
+        leave();
+    }
+    vfs::put(rootfs);
+    if let Ok(cmdline) = rdinit {
+        cmdline.free();
+    }
+    switched
+}
+
+/// Moves the user root (the working directory) onto `/` and makes it the
+/// root, as `prepare_namespace()` does; undoes the move if that fails.
+#[link_section = ".init.text"]
+fn switch() -> Result {
+    vfs::mount(c_str!("."), c_str!("/"), None, bindings::MS_MOVE as usize, None)?;
+    if let Err(e) = vfs::chroot(c_str!(".")) {
+        // The rootfs root still resolves `/root`: the user root is stacked
+        // on top of it, not on the path walk from it.
+        vfs::mount(c_str!("."), MOUNTPOINT, None, bindings::MS_MOVE as usize, None)?;
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Unmounts the user root and removes its mountpoint, so that rootfs looks
+/// as if the user root had never been there.
+#[link_section = ".init.text"]
+fn leave() {
+    if let Err(e) = vfs::umount(MOUNTPOINT, 0) {
+        pr_warn!("user root busy ({e:?}); detaching it\n");
+        if let Err(e) = vfs::umount(MOUNTPOINT, bindings::MNT_DETACH as c_int) {
+            pr_err!("cannot detach the user root: {e:?}\n");
+            return;
+        }
+    }
+    if let Err(e) = vfs::rmdir(MOUNTPOINT) {
+        pr_warn!("cannot remove {}: {e:?}\n", MOUNTPOINT);
+    }
+}
+
+/// The boot parameters the user root depends on.
+#[derive(Clone, Copy)]
+enum Param {
+    Root,
+    Rootflags,
+    InitramfsOptions,
+    Rdinit,
+}
+
+impl Param {
+    const ALL: [Param; 4] = [Param::Root, Param::Rootflags, Param::InitramfsOptions, Param::Rdinit];
+
+    #[link_section = ".init.text"]
+    fn name(self) -> &'static CStr {
+        match self {
+            Param::Root => c_str!("root"),
+            Param::Rootflags => c_str!("rootflags"),
+            Param::InitramfsOptions => c_str!("initramfs_options"),
+            Param::Rdinit => c_str!("rdinit"),
+        }
+    }
+}
+
+/// A private, parsed copy of the kernel command line (bootconfig included).
+struct Cmdline {
+    buf: *mut c_char,
+    values: [*const c_char; 4],
+}
+
+impl Cmdline {
+    /// Parses a copy of `saved_command_line` with the kernel's own parser, so
+    /// quoting and the `--` separator work as for every other parameter; as
+    /// for the `__setup()` handlers, the last occurrence wins.
+    #[link_section = ".init.text"]
+    fn parse() -> Result<Self> {
+        // SAFETY: `saved_command_line` is set up before any initcall runs.
+        let buf = unsafe { bindings::kstrdup(bindings::saved_command_line, bindings::GFP_KERNEL) };
+        if buf.is_null() {
+            return Err(code::ENOMEM);
+        }
+        let mut cmdline = Cmdline { buf, values: [ptr::null(); 4] };
+        // SAFETY: `buf` is a writable NUL-terminated copy that outlives the
+        // call; `cmdline` is what `note_param` expects as its argument.
+        unsafe {
+            bindings::parse_args(
+                c_str!("initramfs user root").as_char_ptr(),
+                buf,
+                ptr::null(),
+                0,
+                0,
+                0,
+                (&mut cmdline as *mut Cmdline).cast::<c_void>(),
+                Some(note_param),
+            )
+        };
+        Ok(cmdline)
+    }
+
+    /// The value of `param`, if it was given with one.
+    #[link_section = ".init.text"]
+    fn get(&self, param: Param) -> Option<&CStr> {
+        let value = self.values[param as usize];
+        // SAFETY: Values point into `buf`, which lives as long as `self`.
+        (!value.is_null()).then(|| unsafe { CStr::from_char_ptr(value) })
+    }
+
+    /// Frees the copy.
+    #[link_section = ".init.text"]
+    fn free(self) {
+        // SAFETY: `buf` came from `kstrdup()` and is not used after this.
+        unsafe { bindings::kfree(self.buf.cast::<c_void>()) };
+    }
+}
+
+/// `parse_args()` callback: notes the values of the parameters in [`Param`].
+#[link_section = ".init.text"]
+unsafe extern "C" fn note_param(
+    param: *mut c_char,
+    val: *mut c_char,
+    _doing: *const c_char,
+    arg: *mut c_void,
+) -> c_int {
+    // SAFETY: `arg` is the `Cmdline` passed to `parse_args()`; `param` is a
+    // NUL-terminated string in its buffer.
+    let (cmdline, name) = unsafe { (&mut *arg.cast::<Cmdline>(), CStr::from_char_ptr(param)) };
+    for p in Param::ALL {
+        if name.as_bytes() == p.name().as_bytes() && !val.is_null() {
+            cmdline.values[p as usize] = val;
+        }
+    }
+    0
+}
+
+/// Safe wrappers of the VFS calls used above. Each call resolves paths
+/// against the calling thread's root and working directory.
+mod vfs {
+    use super::*;
+
+    /// Looks `name` up; the result must go back through [`put`].
+    #[link_section = ".init.text"]
+    pub(super) fn lookup(name: &CStr) -> Result<bindings::path> {
+        let mut path = bindings::path { mnt: ptr::null_mut(), dentry: ptr::null_mut() };
+        // SAFETY: `name` is a valid string, `path` a valid out-parameter.
+        to_result(unsafe { bindings::kern_path(name.as_char_ptr(), 0, &mut path) })?;
+        Ok(path)
+    }
+
+    /// Drops the references [`lookup`] took.
+    #[link_section = ".init.text"]
+    pub(super) fn put(mut path: bindings::path) {
+        // SAFETY: `path` holds references from `kern_path()`.
+        unsafe { bindings::path_put(&mut path) };
+    }
+
+    /// The superblock magic of the filesystem at `path`.
+    #[link_section = ".init.text"]
+    pub(super) fn statfs_magic(path: &bindings::path) -> Result<u64> {
+        // SAFETY: All-zero is a valid `kstatfs`.
+        let mut st: bindings::kstatfs = unsafe { core::mem::zeroed() };
+        // SAFETY: `path` is a live path, `st` a valid out-parameter.
+        to_result(unsafe { bindings::vfs_statfs(path, &mut st) })?;
+        Ok(st.f_type as u64)
+    }
+
+    #[link_section = ".init.text"]
+    pub(super) fn mount(
+        source: &CStr,
+        target: &CStr,
+        fstype: Option<&CStr>,
+        flags: usize,
+        options: Option<&CStr>,
+    ) -> Result {
+        let fstype = fstype.map_or(ptr::null(), CStr::as_char_ptr);
+        // `init_mount()` takes writable data and parses it in place.
+        let data = options.map_or(ptr::null_mut(), |o| o.as_char_ptr().cast_mut().cast());
+        // SAFETY: The strings are valid; the options are a private copy.
+        to_result(unsafe {
+            bindings::init_mount(source.as_char_ptr(), target.as_char_ptr(), fstype, flags, data)
+        })
+    }
+
+    #[link_section = ".init.text"]
+    pub(super) fn umount(target: &CStr, flags: c_int) -> Result {
+        // SAFETY: `target` is a valid string.
+        to_result(unsafe { bindings::init_umount(target.as_char_ptr(), flags) })
+    }
+
+    #[link_section = ".init.text"]
+    pub(super) fn mkdir(name: &CStr, mode: u16) -> Result {
+        // SAFETY: `name` is a valid string.
+        to_result(unsafe { bindings::init_mkdir(name.as_char_ptr(), mode) })
+    }
+
+    #[link_section = ".init.text"]
+    pub(super) fn rmdir(name: &CStr) -> Result {
+        // SAFETY: `name` is a valid string.
+        to_result(unsafe { bindings::init_rmdir(name.as_char_ptr()) })
+    }
+
+    #[link_section = ".init.text"]
+    pub(super) fn chdir(name: &CStr) -> Result {
+        // SAFETY: `name` is a valid string.
+        to_result(unsafe { bindings::init_chdir(name.as_char_ptr()) })
+    }
+
+    #[link_section = ".init.text"]
+    pub(super) fn chroot(name: &CStr) -> Result {
+        // SAFETY: `name` is a valid string.
+        to_result(unsafe { bindings::init_chroot(name.as_char_ptr()) })
+    }
+
+    /// Whether `name` exists and may be accessed, as `kernel_init` checks
+    /// the rdinit program.
+    #[link_section = ".init.text"]
+    pub(super) fn eaccess(name: &CStr) -> Result {
+        // SAFETY: `name` is a valid string.
+        to_result(unsafe { bindings::init_eaccess(name.as_char_ptr()) })
+    }
+
+    /// Sets the root of the calling thread, and so of init and the kernel
+    /// threads, which share its `fs_struct`.
+    #[link_section = ".init.text"]
+    pub(super) fn set_root(path: &bindings::path) {
+        // SAFETY: `current` is valid and kernel threads always have `fs`;
+        // `path` is live.
+        unsafe { bindings::set_fs_root((*bindings::get_current()).fs, path) };
+    }
+
+    /// Sets the working directory the same way.
+    #[link_section = ".init.text"]
+    pub(super) fn set_pwd(path: &bindings::path) {
+        // SAFETY: As for `set_root`.
+        unsafe { bindings::set_fs_pwd((*bindings::get_current()).fs, path) };
+    }
+}
