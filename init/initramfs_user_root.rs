@@ -166,26 +166,26 @@ pub extern "C" fn initramfs_user_root_mount() -> bool {
     let cmdline = match Cmdline::parse() {
         Ok(cmdline) => cmdline,
         Err(e) => {
-            pr_err!("user root: cannot read the command line ({e:?}); unpacking into rootfs\n");
+            pr_err!(
+                "user root: cannot read the command line: error {}; unpacking into rootfs\n",
+                e.to_errno()
+            );
             return false;
         }
     };
     let options = mount_options(
         cmdline.get(Param::InitramfsOptions),
         cmdline.get(Param::Rootflags),
-        cmdline.get(Param::Root).is_some_and(|root| !root.is_empty()),
+        cmdline
+            .get(Param::Root)
+            .is_some_and(|root| !root.is_empty()),
     );
-    let result = mount_and_enter(options);
-    let shown = options.unwrap_or(c_str!(""));
-    let ok = match result {
-        Ok(fs) => {
-            pr_info!("unpacking into a user root ({}, options \"{}\")\n", fs.name(), shown);
-            true
-        }
+    let ok = match mount_and_enter(options) {
+        Ok(()) => true,
         Err(e) => {
             pr_err!(
-                "cannot mount the user root (options \"{}\"): {e:?}; unpacking into rootfs\n",
-                shown
+                "cannot mount the user root: error {}; unpacking into rootfs\n",
+                e.to_errno()
             );
             false
         }
@@ -197,13 +197,13 @@ pub extern "C" fn initramfs_user_root_mount() -> bool {
 /// Saves the rootfs root and enters the user root; on failure leaves
 /// everything as it was.
 #[link_section = ".init.text"]
-fn mount_and_enter(options: Option<&CStr>) -> Result<FsType> {
+fn mount_and_enter(options: Option<&CStr>) -> Result {
     let rootfs = vfs::lookup(c_str!("/"))?;
     match enter(&rootfs, options) {
-        Ok(fs) => {
+        Ok(()) => {
             // SAFETY: See `SavedRoot`; nothing else uses it now.
             unsafe { *ROOTFS_ROOT.0.get() = Some(rootfs) };
-            Ok(fs)
+            Ok(())
         }
         Err(e) => {
             vfs::put(rootfs);
@@ -215,8 +215,14 @@ fn mount_and_enter(options: Option<&CStr>) -> Result<FsType> {
 /// Mounts the user root on [`MOUNTPOINT`] and makes it the root and working
 /// directory; on failure leaves everything as it was.
 #[link_section = ".init.text"]
-fn enter(rootfs: &bindings::path, options: Option<&CStr>) -> Result<FsType> {
+fn enter(rootfs: &bindings::path, options: Option<&CStr>) -> Result {
     let fs = FsType::from_magic(vfs::statfs_magic(rootfs)?);
+    // Said before mounting: the mount consumes the options.
+    pr_info!(
+        "unpacking into a user root ({}, options \"{}\")\n",
+        fs.name(),
+        options.unwrap_or(c_str!(""))
+    );
     match vfs::mkdir(MOUNTPOINT, 0o700) {
         Err(e) if e != code::EEXIST => return Err(e),
         _ => {}
@@ -235,7 +241,7 @@ fn enter(rootfs: &bindings::path, options: Option<&CStr>) -> Result<FsType> {
         leave();
         return Err(e);
     }
-    Ok(fs)
+    Ok(())
 }
 
 /// Finishes what [`initramfs_user_root_mount`] started, after unpacking.
@@ -274,18 +280,27 @@ pub unsafe extern "C" fn initramfs_user_root_finish(unpack_error: *const c_char)
                 true
             }
             Err(e) => {
-                pr_err!("cannot make the user root / ({e:?}); unpacking into rootfs\n");
+                pr_err!(
+                    "cannot make the user root /: error {}; unpacking into rootfs\n",
+                    e.to_errno()
+                );
                 false
             }
         },
         Outcome::NoInit => {
-            pr_info!("no {} in the initramfs; unmounting the user root\n", rdinit_name);
+            pr_info!(
+                "no {} in the initramfs; unmounting the user root\n",
+                rdinit_name
+            );
             false
         }
         Outcome::UnpackFailed => {
             // SAFETY: Not NULL here, and a valid string by the caller's contract.
             let msg = unsafe { CStr::from_char_ptr(unpack_error) };
-            pr_err!("unpacking into the user root failed ({msg}); unpacking into rootfs\n");
+            pr_err!(
+                "unpacking into the user root failed ({}); unpacking into rootfs\n",
+                msg
+            );
             false
         }
     };
@@ -304,11 +319,23 @@ pub unsafe extern "C" fn initramfs_user_root_finish(unpack_error: *const c_char)
 /// root, as `prepare_namespace()` does; undoes the move if that fails.
 #[link_section = ".init.text"]
 fn switch() -> Result {
-    vfs::mount(c_str!("."), c_str!("/"), None, bindings::MS_MOVE as usize, None)?;
+    vfs::mount(
+        c_str!("."),
+        c_str!("/"),
+        None,
+        bindings::MS_MOVE as usize,
+        None,
+    )?;
     if let Err(e) = vfs::chroot(c_str!(".")) {
         // The rootfs root still resolves `/root`: the user root is stacked
         // on top of it, not on the path walk from it.
-        vfs::mount(c_str!("."), MOUNTPOINT, None, bindings::MS_MOVE as usize, None)?;
+        vfs::mount(
+            c_str!("."),
+            MOUNTPOINT,
+            None,
+            bindings::MS_MOVE as usize,
+            None,
+        )?;
         return Err(e);
     }
     Ok(())
@@ -319,14 +346,14 @@ fn switch() -> Result {
 #[link_section = ".init.text"]
 fn leave() {
     if let Err(e) = vfs::umount(MOUNTPOINT, 0) {
-        pr_warn!("user root busy ({e:?}); detaching it\n");
+        pr_warn!("user root busy: error {}; detaching it\n", e.to_errno());
         if let Err(e) = vfs::umount(MOUNTPOINT, bindings::MNT_DETACH as c_int) {
-            pr_err!("cannot detach the user root: {e:?}\n");
+            pr_err!("cannot detach the user root: error {}\n", e.to_errno());
             return;
         }
     }
     if let Err(e) = vfs::rmdir(MOUNTPOINT) {
-        pr_warn!("cannot remove {}: {e:?}\n", MOUNTPOINT);
+        pr_warn!("cannot remove {}: error {}\n", MOUNTPOINT, e.to_errno());
     }
 }
 
@@ -340,15 +367,15 @@ enum Param {
 }
 
 impl Param {
-    const ALL: [Param; 4] = [Param::Root, Param::Rootflags, Param::InitramfsOptions, Param::Rdinit];
-
+    /// The parameter called `name`, if it is one of ours.
     #[link_section = ".init.text"]
-    fn name(self) -> &'static CStr {
-        match self {
-            Param::Root => c_str!("root"),
-            Param::Rootflags => c_str!("rootflags"),
-            Param::InitramfsOptions => c_str!("initramfs_options"),
-            Param::Rdinit => c_str!("rdinit"),
+    fn from_name(name: &[u8]) -> Option<Self> {
+        match name {
+            b"root" => Some(Param::Root),
+            b"rootflags" => Some(Param::Rootflags),
+            b"initramfs_options" => Some(Param::InitramfsOptions),
+            b"rdinit" => Some(Param::Rdinit),
+            _ => None,
         }
     }
 }
@@ -360,17 +387,28 @@ struct Cmdline {
 }
 
 impl Cmdline {
-    /// Parses a copy of `saved_command_line` with the kernel's own parser, so
-    /// quoting and the `--` separator work as for every other parameter; as
-    /// for the `__setup()` handlers, the last occurrence wins.
+    /// Parses a copy of the kernel command line (`saved_command_line`).
     #[link_section = ".init.text"]
     fn parse() -> Result<Self> {
-        // SAFETY: `saved_command_line` is set up before any initcall runs.
-        let buf = unsafe { bindings::kstrdup(bindings::saved_command_line, bindings::GFP_KERNEL) };
+        // SAFETY: `saved_command_line` is set up before any initcall runs
+        // and never freed.
+        Self::parse_from(unsafe { CStr::from_char_ptr(bindings::saved_command_line) })
+    }
+
+    /// Parses a copy of `src` with the kernel's own parser, so quoting and
+    /// the `--` separator work as for every other parameter; as for the
+    /// `__setup()` handlers, the last occurrence wins.
+    #[link_section = ".init.text"]
+    fn parse_from(src: &CStr) -> Result<Self> {
+        // SAFETY: `src` is a valid string.
+        let buf = unsafe { bindings::kstrdup(src.as_char_ptr(), bindings::GFP_KERNEL) };
         if buf.is_null() {
             return Err(code::ENOMEM);
         }
-        let mut cmdline = Cmdline { buf, values: [ptr::null(); 4] };
+        let mut cmdline = Cmdline {
+            buf,
+            values: [ptr::null(); 4],
+        };
         // SAFETY: `buf` is a writable NUL-terminated copy that outlives the
         // call; `cmdline` is what `note_param` expects as its argument.
         unsafe {
@@ -405,6 +443,11 @@ impl Cmdline {
 }
 
 /// `parse_args()` callback: notes the values of the parameters in [`Param`].
+///
+/// # Safety
+///
+/// `arg` points to the [`Cmdline`] being parsed and `param` is a string in
+/// its buffer, as `Cmdline::parse_from()` arranges.
 #[link_section = ".init.text"]
 unsafe extern "C" fn note_param(
     param: *mut c_char,
@@ -415,10 +458,8 @@ unsafe extern "C" fn note_param(
     // SAFETY: `arg` is the `Cmdline` passed to `parse_args()`; `param` is a
     // NUL-terminated string in its buffer.
     let (cmdline, name) = unsafe { (&mut *arg.cast::<Cmdline>(), CStr::from_char_ptr(param)) };
-    for p in Param::ALL {
-        if name.as_bytes() == p.name().as_bytes() && !val.is_null() {
-            cmdline.values[p as usize] = val;
-        }
+    if let (Some(p), false) = (Param::from_name(name.as_bytes()), val.is_null()) {
+        cmdline.values[p as usize] = val;
     }
     0
 }
@@ -431,7 +472,10 @@ mod vfs {
     /// Looks `name` up; the result must go back through [`put`].
     #[link_section = ".init.text"]
     pub(super) fn lookup(name: &CStr) -> Result<bindings::path> {
-        let mut path = bindings::path { mnt: ptr::null_mut(), dentry: ptr::null_mut() };
+        let mut path = bindings::path {
+            mnt: ptr::null_mut(),
+            dentry: ptr::null_mut(),
+        };
         // SAFETY: `name` is a valid string, `path` a valid out-parameter.
         to_result(unsafe { bindings::kern_path(name.as_char_ptr(), 0, &mut path) })?;
         Ok(path)
@@ -439,9 +483,9 @@ mod vfs {
 
     /// Drops the references [`lookup`] took.
     #[link_section = ".init.text"]
-    pub(super) fn put(mut path: bindings::path) {
+    pub(super) fn put(path: bindings::path) {
         // SAFETY: `path` holds references from `kern_path()`.
-        unsafe { bindings::path_put(&mut path) };
+        unsafe { bindings::path_put(&path) };
     }
 
     /// The superblock magic of the filesystem at `path`.
@@ -467,7 +511,13 @@ mod vfs {
         let data = options.map_or(ptr::null_mut(), |o| o.as_char_ptr().cast_mut().cast());
         // SAFETY: The strings are valid; the options are a private copy.
         to_result(unsafe {
-            bindings::init_mount(source.as_char_ptr(), target.as_char_ptr(), fstype, flags, data)
+            bindings::init_mount(
+                source.as_char_ptr(),
+                target.as_char_ptr(),
+                fstype,
+                flags,
+                data,
+            )
         })
     }
 
@@ -524,4 +574,145 @@ mod vfs {
         // SAFETY: As for `set_root`.
         unsafe { bindings::set_fs_pwd((*bindings::get_current()).fs, path) };
     }
+}
+
+/// KUnit tests of the decisions above, run at boot before the init sections
+/// are freed (`.kunit_init_test_suites`): 6.12 has no Rust KUnit suite macro,
+/// so the suite is laid out by hand as `kunit_test_init_section_suites()`
+/// does in C.
+#[cfg(CONFIG_INITRAMFS_USER_ROOT_KUNIT_TEST)]
+mod tests {
+    use super::*;
+    use bindings::{kunit, kunit_case, kunit_suite};
+    use core::ptr::{addr_of, addr_of_mut};
+
+    macro_rules! check {
+        ($test:literal, $cond:expr) => {
+            kernel::kunit_assert!($test, "init/initramfs_user_root.rs", 0, $cond)
+        };
+    }
+
+    #[link_section = ".init.text"]
+    fn same(a: Option<&CStr>, b: Option<&CStr>) -> bool {
+        a.map(CStr::as_bytes) == b.map(CStr::as_bytes)
+    }
+
+    #[link_section = ".init.text"]
+    extern "C" fn options_precedence(_test: *mut kunit) {
+        let io = Some(c_str!("size=48m"));
+        let rf = Some(c_str!("size=64m"));
+        check!("options_precedence", same(mount_options(io, rf, false), io));
+        check!("options_precedence", same(mount_options(io, rf, true), io));
+        check!(
+            "options_precedence",
+            same(mount_options(None, rf, false), rf)
+        );
+        check!(
+            "options_precedence",
+            mount_options(None, rf, true).is_none()
+        );
+        check!(
+            "options_precedence",
+            mount_options(None, None, false).is_none()
+        );
+    }
+
+    #[link_section = ".init.text"]
+    extern "C" fn fs_type_follows_rootfs(_test: *mut kunit) {
+        let tmpfs = FsType::from_magic(bindings::TMPFS_MAGIC.into());
+        let ramfs = FsType::from_magic(bindings::RAMFS_MAGIC.into());
+        check!(
+            "fs_type_follows_rootfs",
+            tmpfs.name().as_bytes() == b"tmpfs"
+        );
+        check!(
+            "fs_type_follows_rootfs",
+            ramfs.name().as_bytes() == b"ramfs"
+        );
+    }
+
+    #[link_section = ".init.text"]
+    extern "C" fn outcome_decision(_test: *mut kunit) {
+        check!(
+            "outcome_decision",
+            matches!(Outcome::decide(true, true), Outcome::Switch)
+        );
+        check!(
+            "outcome_decision",
+            matches!(Outcome::decide(true, false), Outcome::NoInit)
+        );
+        check!(
+            "outcome_decision",
+            matches!(Outcome::decide(false, true), Outcome::UnpackFailed)
+        );
+        check!(
+            "outcome_decision",
+            matches!(Outcome::decide(false, false), Outcome::UnpackFailed)
+        );
+    }
+
+    #[link_section = ".init.text"]
+    extern "C" fn command_line_parsing(_test: *mut kunit) {
+        let line = c_str!(
+            "root=/dev/vda rdinit=/a initramfs_options=\"size=1m,mode=0755\" rootfstype=ramfs \
+             rdinit=/b rootflags -- rdinit=/c"
+        );
+        let Ok(cmdline) = Cmdline::parse_from(line) else {
+            check!("command_line_parsing", false);
+            return;
+        };
+        let get = |p| cmdline.get(p).map(CStr::as_bytes);
+        check!(
+            "command_line_parsing",
+            get(Param::Root) == Some(b"/dev/vda")
+        );
+        // The last one before `--` wins; what follows `--` is init's.
+        check!("command_line_parsing", get(Param::Rdinit) == Some(b"/b"));
+        // Quotes are stripped and commas kept.
+        check!(
+            "command_line_parsing",
+            get(Param::InitramfsOptions) == Some(b"size=1m,mode=0755")
+        );
+        // A parameter without a value has none.
+        check!("command_line_parsing", get(Param::Rootflags).is_none());
+        cmdline.free();
+    }
+
+    #[link_section = ".init.text"]
+    const fn case(name: &'static CStr, run: extern "C" fn(*mut kunit)) -> kunit_case {
+        // SAFETY: All-zero is a valid `kunit_case` (no parameters, no attributes).
+        let mut case: kunit_case = unsafe { core::mem::zeroed() };
+        case.run_case = Some(run);
+        case.name = name.as_char_ptr();
+        case
+    }
+
+    #[link_section = ".init.data"]
+    static mut CASES: [kunit_case; 5] = [
+        case(c_str!("options_precedence"), options_precedence),
+        case(c_str!("fs_type_follows_rootfs"), fs_type_follows_rootfs),
+        case(c_str!("outcome_decision"), outcome_decision),
+        case(c_str!("command_line_parsing"), command_line_parsing),
+        // SAFETY: The all-zero case ends the array.
+        unsafe { core::mem::zeroed() },
+    ];
+
+    #[link_section = ".init.data"]
+    static mut SUITE: kunit_suite = {
+        // SAFETY: All-zero is a valid `kunit_suite` to fill in.
+        let mut suite: kunit_suite = unsafe { core::mem::zeroed() };
+        let name = b"initramfs_user_root";
+        let mut i = 0;
+        while i < name.len() {
+            suite.name[i] = name[i];
+            i += 1;
+        }
+        suite.test_cases = addr_of_mut!(CASES).cast();
+        suite
+    };
+
+    /// What the KUnit executor finds, like `kunit_test_init_section_suites()`.
+    #[used]
+    #[link_section = ".kunit_init_test_suites"]
+    static mut SUITE_ENTRY: *const kunit_suite = addr_of!(SUITE);
 }
