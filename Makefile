@@ -11,11 +11,12 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO_ARGS := --quiet --release --manifest-path $(TOOL_DIR)/Cargo.toml
 USERROOT := $(CARGO_TARGET_DIR)/release/userroot
 
-.PHONY: help setup tool tree patches kernel run test list
+.PHONY: help setup tool tree patches kernel run test list bench
 
 help:
 	@echo "make run      build the kernel, boot it from an initramfs, show what pivot_root does"
 	@echo "make test     every test layer; ends with 'N passed, N failed'"
+	@echo "make bench    boot cost and hand-off figures, user root on vs off (BOOTS=11)"
 	@echo "make kernel   build the default kernel (VARIANT=name for another); prints its bzImage"
 	@echo "make tree     unpack the kernel source and apply the project's files and patches"
 	@echo "make patches  write edits made in the tree back as <file>.patch and new files"
@@ -41,3 +42,7 @@ test: tool
 	@echo "==> unit tests of the test runner"
 	@cargo test $(CARGO_ARGS)
 	@$(USERROOT) test $(T)
+
+# Not part of `make test`: figures, not assertions.
+bench: tool
+	@$(USERROOT) bench $(BOOTS)

@@ -11,7 +11,7 @@ PACKAGES=(
 	build-essential bc bison flex cpio xz-utils kmod
 	libelf-dev libssl-dev
 	clang lld llvm libclang-dev
-	qemu-system-x86 busybox-static e2fsprogs ccache
+	qemu-system-x86 busybox-static e2fsprogs ccache gnuplot-nox
 	linux-source-6.12
 	runc
 )

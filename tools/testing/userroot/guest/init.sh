@@ -22,6 +22,11 @@ root_fs() {
 
 mount -t proc proc /proc
 say "init=$0"
+# The kselftest, as shipped, before anything here changes the root.
+if [ -x /bin/pivot_root_test ]; then
+	(cd /tmp && pivot_root_test)
+	say "kselftest=$?"
+fi
 say "root_fs=$(root_fs)"
 set -- $(stat -f -c '%b %S' /)
 say "root_size_kb=$(($1 * $2 / 1024))"

@@ -47,6 +47,12 @@ pub const VARIANTS: &[Variant] = &[
         ..DEFAULT
     },
     Variant {
+        name: "kunit",
+        about: "the same kernel with the feature's KUnit suite, run at boot",
+        fragments: &["base", "rust", "containers", "virtio", "user-root", "kunit"],
+        ..DEFAULT
+    },
+    Variant {
         name: "norust",
         about: "the same kernel without CONFIG_RUST (so without the feature)",
         fragments: &["base", "containers", "virtio"],
@@ -58,7 +64,11 @@ pub const VARIANTS: &[Variant] = &[
 pub fn variant(name: &str) -> Result<&'static Variant> {
     VARIANTS.iter().find(|v| v.name == name).ok_or_else(|| {
         let names: Vec<_> = VARIANTS.iter().map(|v| v.name).collect();
-        format!("no kernel variant {name:?}; there are: {}", names.join(", ")).into()
+        format!(
+            "no kernel variant {name:?}; there are: {}",
+            names.join(", ")
+        )
+        .into()
     })
 }
 
@@ -76,16 +86,22 @@ pub fn configure(ws: &Workspace, v: &Variant, extra: &str) -> Result<()> {
     if dir.join(".config").exists() && fs::read_to_string(&stamp).ok().as_ref() == Some(&wanted) {
         return Ok(());
     }
-    step(&format!("configuring kernel '{}': tinyconfig + {}", v.name, v.fragments.join(" + ")));
+    step(&format!(
+        "configuring kernel '{}': tinyconfig + {}",
+        v.name,
+        v.fragments.join(" + ")
+    ));
     fs::create_dir_all(&dir)?;
     kbuild::make(ws, v.name, &["tinyconfig"])?;
     fs::write(&stamp, &wanted)?;
-    run(Command::new(ws.tree().join("scripts/kconfig/merge_config.sh"))
-        .current_dir(ws.tree())
-        .args(["-m", "-O"])
-        .arg(&dir)
-        .arg(dir.join(".config"))
-        .arg(&stamp))?;
+    run(
+        Command::new(ws.tree().join("scripts/kconfig/merge_config.sh"))
+            .current_dir(ws.tree())
+            .args(["-m", "-O"])
+            .arg(&dir)
+            .arg(dir.join(".config"))
+            .arg(&stamp),
+    )?;
     kbuild::make(ws, v.name, &["olddefconfig"])?;
     check(&dir.join(".config"), &wanted)
 }
@@ -96,9 +112,14 @@ fn check(config: &Path, wanted: &str) -> Result<()> {
     let have = fs::read_to_string(config)?;
     let missing: Vec<_> = wanted
         .lines()
-        .filter(|l| match l.strip_prefix("# ").and_then(|l| l.strip_suffix(" is not set")) {
-            Some(off) => have.lines().any(|h| h.starts_with(&format!("{off}="))),
-            None => l.starts_with("CONFIG_") && !have.lines().any(|h| h == *l),
+        .filter(|l| {
+            match l
+                .strip_prefix("# ")
+                .and_then(|l| l.strip_suffix(" is not set"))
+            {
+                Some(off) => have.lines().any(|h| h.starts_with(&format!("{off}="))),
+                None => l.starts_with("CONFIG_") && !have.lines().any(|h| h == *l),
+            }
         })
         .collect();
     if missing.is_empty() {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::workspace::{run, Workspace};
-use crate::Result;
+use crate::{kbuild, Result};
 
 /// Static busybox from Debian's busybox-static.
 const BUSYBOX: &str = "/bin/busybox";
@@ -19,12 +19,17 @@ pub enum Entry {
     Dir(&'static str),
     /// `/dev/console`, which the kernel opens for init.
     Console,
-    /// The guest test script (`guest/init.sh`) at this path.
-    Guest(&'static str),
+    /// A program from `guest/` at this path: a script as it is, a `.c` file
+    /// compiled static.
+    Exec(&'static str, &'static str),
     /// A symbolic link: path, target.
     Symlink(&'static str, &'static str),
     /// A file of this many MiB of incompressible bytes.
     Filler(&'static str, u32),
+    /// A directory of this many files of this many bytes each.
+    ManyFiles(&'static str, u32, u32),
+    /// The `filesystems/pivot_root` kselftest, built static, at this path.
+    Kselftest(&'static str),
 }
 
 /// What is done to an initramfs after it is made.
@@ -77,7 +82,7 @@ pub const BASE: &[Entry] = &[
 const STANDARD: Image = Image {
     name: "standard",
     kind: Kind::Initramfs,
-    entries: &[Entry::Console, Entry::Guest("/init")],
+    entries: &[Entry::Console, Entry::Exec("/init", "init.sh")],
     damage: Damage::Intact,
 };
 
@@ -88,28 +93,82 @@ pub const IMAGES: &[Image] = &[
         name: "abs-symlink-init",
         entries: &[
             Entry::Console,
-            Entry::Guest("/sbin/real-init"),
+            Entry::Exec("/sbin/real-init", "init.sh"),
             Entry::Symlink("/init", "/sbin/real-init"),
         ],
         ..STANDARD
     },
     Image {
         name: "init-elsewhere",
-        entries: &[Entry::Console, Entry::Guest("/sbin/test-init")],
+        entries: &[Entry::Console, Entry::Exec("/sbin/test-init", "init.sh")],
         ..STANDARD
     },
-    Image { name: "no-init", entries: &[Entry::Console], ..STANDARD },
+    Image {
+        name: "no-init",
+        entries: &[Entry::Console],
+        ..STANDARD
+    },
+    Image {
+        name: "kselftest",
+        entries: &[
+            Entry::Console,
+            Entry::Exec("/init", "init.sh"),
+            Entry::Kselftest("/bin/pivot_root_test"),
+        ],
+        ..STANDARD
+    },
     Image {
         name: "truncated",
-        entries: &[Entry::Console, Entry::Guest("/init"), Entry::Filler("/filler", 4)],
+        entries: &[
+            Entry::Console,
+            Entry::Exec("/init", "init.sh"),
+            Entry::Filler("/filler", 4),
+        ],
         damage: Damage::Truncated,
         ..STANDARD
     },
-    Image { name: "garbage", entries: &[], damage: Damage::Garbage, ..STANDARD },
+    Image {
+        name: "garbage",
+        entries: &[],
+        damage: Damage::Garbage,
+        ..STANDARD
+    },
+    // `make bench`: the boot cost for three sizes of initramfs, then the
+    // hand-off from a large one.
+    Image {
+        name: "bench-1-file",
+        entries: &[Entry::Exec("/init", "timing-init.c")],
+        ..STANDARD
+    },
+    Image {
+        name: "bench-16M",
+        entries: &[
+            Entry::Exec("/init", "timing-init.c"),
+            Entry::Filler("/filler", 16),
+        ],
+        ..STANDARD
+    },
+    Image {
+        name: "bench-128M",
+        entries: &[
+            Entry::Exec("/init", "timing-init.c"),
+            Entry::Filler("/filler", 128),
+        ],
+        ..STANDARD
+    },
+    Image {
+        name: "bench-handoff",
+        entries: &[
+            Entry::Console,
+            Entry::Exec("/init", "handoff.sh"),
+            Entry::ManyFiles("/data", 10_000, 13_421),
+        ],
+        ..STANDARD
+    },
     Image {
         name: "disk",
         kind: Kind::Disk,
-        entries: &[Entry::Guest("/sbin/init")],
+        entries: &[Entry::Exec("/sbin/init", "init.sh")],
         damage: Damage::Intact,
     },
 ];
@@ -133,14 +192,30 @@ pub fn build(ws: &Workspace, img: &Image) -> Result<PathBuf> {
 /// The gen_init_cpio list of an initramfs recipe. It is rewritten only when
 /// it changes, so a kernel that builds it in is not relinked for nothing.
 pub fn initramfs_list(ws: &Workspace, img: &Image) -> Result<PathBuf> {
-    let guest = ws.tool_dir().join("guest/init.sh");
     let mut list = format!("# {} initramfs, made by userroot\n", img.name);
+    let mut sources = vec![PathBuf::from(BUSYBOX)];
     for entry in BASE.iter().chain(img.entries) {
         match entry {
             Entry::Dir(p) => writeln!(list, "dir {p} 0755 0 0")?,
             Entry::Console => writeln!(list, "nod /dev/console 0600 0 0 c 5 1")?,
-            Entry::Guest(p) => writeln!(list, "file {p} {} 0755 0 0", guest.display())?,
+            Entry::Exec(p, name) => {
+                let src = guest_program(ws, name)?;
+                writeln!(list, "file {p} {} 0755 0 0", src.display())?;
+                sources.push(src);
+            }
             Entry::Symlink(p, t) => writeln!(list, "slink {p} {t} 0777 0 0")?,
+            Entry::ManyFiles(dir, count, bytes) => {
+                let src = sized_file(ws, u64::from(*bytes))?;
+                writeln!(list, "dir {dir} 0755 0 0")?;
+                for i in 0..*count {
+                    writeln!(list, "file {dir}/f{i:05} {} 0644 0 0", src.display())?;
+                }
+            }
+            Entry::Kselftest(p) => {
+                let src = kbuild::kselftest(ws)?;
+                writeln!(list, "file {p} {} 0755 0 0", src.display())?;
+                sources.push(src);
+            }
             Entry::Filler(..) => {}
         }
     }
@@ -150,6 +225,13 @@ pub fn initramfs_list(ws: &Workspace, img: &Image) -> Result<PathBuf> {
         if let Entry::Filler(p, mib) = entry {
             writeln!(list, "file {p} {} 0644 0 0", filler(ws, *mib)?.display())?;
         }
+    }
+    // The list changes when a source does, so images follow edits.
+    for src in sources {
+        let mtime = fs::metadata(&src)?
+            .modified()?
+            .duration_since(std::time::UNIX_EPOCH)?;
+        writeln!(list, "# {} {}", src.display(), mtime.as_nanos())?;
     }
     let path = ws.images().join(format!("{}.list", img.name));
     fs::create_dir_all(ws.images())?;
@@ -168,7 +250,12 @@ fn initramfs(ws: &Workspace, img: &Image) -> Result<PathBuf> {
         fs::write(&path, random_bytes(1 << 20))?;
         return Ok(path);
     }
+    let old_list = fs::read_to_string(ws.images().join(format!("{}.list", img.name))).ok();
     let list = initramfs_list(ws, img)?;
+    let unchanged = old_list == fs::read_to_string(&list).ok();
+    if unchanged && img.damage == Damage::Intact && path.exists() {
+        return Ok(path);
+    }
     let gen = ws.build("default").join("usr/gen_init_cpio");
     let cpio = run(Command::new(&gen).arg(&list))
         .map_err(|e| format!("{} (is the default kernel built?): {e}", gen.display()))?;
@@ -184,7 +271,10 @@ fn initramfs(ws: &Workspace, img: &Image) -> Result<PathBuf> {
     }
     if img.damage == Damage::Truncated {
         let len = fs::metadata(&path)?.len();
-        fs::OpenOptions::new().write(true).open(&path)?.set_len(len * 85 / 100)?;
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&path)?
+            .set_len(len * 85 / 100)?;
     }
     Ok(path)
 }
@@ -200,11 +290,13 @@ fn disk(ws: &Workspace, img: &Image) -> Result<PathBuf> {
         match entry {
             Entry::Dir(p) => fs::create_dir_all(at(p))?,
             Entry::Console => {} // The kernel opens rootfs's console, not the disk's.
-            Entry::Guest(p) => copy_exec(&ws.tool_dir().join("guest/init.sh"), &at(p))?,
+            Entry::Exec(p, name) => copy_exec(&guest_program(ws, name)?, &at(p))?,
             Entry::Symlink(p, t) => std::os::unix::fs::symlink(t, at(p))?,
             Entry::Filler(p, mib) => {
                 fs::copy(filler(ws, *mib)?, at(p))?;
             }
+            Entry::ManyFiles(..) => return Err("ManyFiles is for initramfs images".into()),
+            Entry::Kselftest(p) => copy_exec(&kbuild::kselftest(ws)?, &at(p))?,
         }
     }
     copy_exec(Path::new(BUSYBOX), &at("/bin/busybox"))?;
@@ -218,13 +310,38 @@ fn disk(ws: &Workspace, img: &Image) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// A program from `guest/`: a script as it is; a `.c` file compiled static
+/// into the images directory when it is newer than its binary.
+fn guest_program(ws: &Workspace, name: &str) -> Result<PathBuf> {
+    let src = ws.tool_dir().join("guest").join(name);
+    let Some(stem) = name.strip_suffix(".c") else {
+        return Ok(src);
+    };
+    let bin = ws.images().join(stem);
+    let newer = |a: &Path, b: &Path| -> Result<bool> {
+        Ok(fs::metadata(a)?.modified()? > fs::metadata(b)?.modified()?)
+    };
+    if !bin.exists() || newer(&src, &bin)? {
+        fs::create_dir_all(ws.images())?;
+        run(Command::new("cc")
+            .args(["-static", "-Os", "-s", "-o"])
+            .arg(&bin)
+            .arg(&src))?;
+    }
+    Ok(bin)
+}
+
 /// A file of `mib` MiB of incompressible bytes, made once.
 fn filler(ws: &Workspace, mib: u32) -> Result<PathBuf> {
-    let path = ws.images().join(format!("filler-{mib}M.bin"));
-    let len = usize::try_from(mib)? << 20;
-    if fs::metadata(&path).map(|m| m.len()).ok() != Some(len as u64) {
+    sized_file(ws, u64::from(mib) << 20)
+}
+
+/// A file of `len` incompressible bytes, made once.
+fn sized_file(ws: &Workspace, len: u64) -> Result<PathBuf> {
+    let path = ws.images().join(format!("random-{len}.bin"));
+    if fs::metadata(&path).map(|m| m.len()).ok() != Some(len) {
         fs::create_dir_all(ws.images())?;
-        fs::write(&path, random_bytes(len))?;
+        fs::write(&path, random_bytes(usize::try_from(len)?))?;
     }
     Ok(path)
 }

@@ -37,12 +37,40 @@ pub fn build(ws: &Workspace, v: &Variant) -> Result<PathBuf> {
     Ok(dir.join(qemu::ARCH.kernel_image))
 }
 
+/// Builds the `filesystems/pivot_root` kselftest the kselftest way, against
+/// the default kernel's headers, linked static for the initramfs guest, and
+/// returns the binary. `O=` keeps the tree clean.
+pub fn kselftest(ws: &Workspace) -> Result<PathBuf> {
+    make(ws, "default", &["headers"])?;
+    let out = ws.build("default");
+    let log = out.join("userroot-kselftest.log");
+    let file = File::create(&log)?;
+    let status = Command::new("make")
+        .arg("-C")
+        .arg(ws.tree().join("tools/testing/selftests"))
+        .arg(format!("O={}", out.display()))
+        .args([
+            "TARGETS=filesystems/pivot_root",
+            "LDFLAGS=-static",
+            "CC=gcc",
+        ])
+        .stdin(Stdio::null())
+        .stdout(file.try_clone()?)
+        .stderr(file)
+        .status()?;
+    if !status.success() {
+        return Err(format!("building the kselftest failed; log: {}", log.display()).into());
+    }
+    Ok(out.join("kselftest/filesystems/pivot_root/pivot_root_test"))
+}
+
 /// Checks the Rust toolchain before the first build; its message names the
 /// missing piece.
 fn rust_available(ws: &Workspace, v: &Variant) -> Result<()> {
     fs::create_dir_all(ws.build(v.name))?;
-    make(ws, v.name, &["rustavailable"])
-        .map_err(|e| format!("the kernel's Rust toolchain check failed; run `make setup`\n{e}").into())
+    make(ws, v.name, &["rustavailable"]).map_err(|e| {
+        format!("the kernel's Rust toolchain check failed; run `make setup`\n{e}").into()
+    })
 }
 
 /// Runs make in a variant's build directory, output to a log, a progress
@@ -57,7 +85,12 @@ pub fn make(ws: &Workspace, variant: &str, targets: &[&str]) -> Result<()> {
         .arg("-C")
         .arg(ws.tree())
         .arg(format!("O={}", dir.display()))
-        .args(["LLVM=1", "ARCH=x86_64", "CC=ccache clang", &format!("-j{jobs}")])
+        .args([
+            "LLVM=1",
+            "ARCH=x86_64",
+            "CC=ccache clang",
+            &format!("-j{jobs}"),
+        ])
         .env("CCACHE_DIR", ws.cache.join("ccache"))
         .env("CCACHE_BASEDIR", &ws.cache)
         .env("CCACHE_NOHASHDIR", "1")
@@ -96,7 +129,11 @@ pub fn make(ws: &Workspace, variant: &str, targets: &[&str]) -> Result<()> {
         .into());
     }
     if start.elapsed() > Duration::from_secs(5) {
-        step(&format!("kernel '{variant}' {} done in {}", targets.join(" "), elapsed(start)));
+        step(&format!(
+            "kernel '{variant}' {} done in {}",
+            targets.join(" "),
+            elapsed(start)
+        ));
     }
     Ok(())
 }

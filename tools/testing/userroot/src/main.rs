@@ -5,9 +5,12 @@
 //! One module per stage, after tools/testing/kunit: [`tree`] (kernel source),
 //! [`config`] (kernel variants), [`kbuild`] (make), [`image`] (initramfs and
 //! disk images), [`qemu`] (boot), [`parser`] (serial log), [`printer`] (TAP).
-//! The boot scenarios are data, in [`scenarios`].
+//! The boot scenarios are data, in [`scenarios`]; style and build checks
+//! are in [`gates`].
 
+mod bench;
 mod config;
+mod gates;
 mod image;
 mod kbuild;
 mod parser;
@@ -33,6 +36,7 @@ usage: userroot COMMAND [ARGS]
   run               build, boot from an initramfs and show what pivot_root(2) does
   test [PATTERN]    build what the scenarios need and boot them all (or those matching)
   list              list the boot scenarios
+  bench [BOOTS]     boot cost and hand-off figures, side by side (default 11 boots)
 
 environment: USERROOT_CACHE (default ~/.cache/linux-userroot),
              USERROOT_ACCEL=tcg|kvm (default: probe KVM, fall back to TCG)";
@@ -74,6 +78,11 @@ fn run(args: &[String]) -> Result<bool> {
             return scenarios::run_all(&ws, arg(1));
         }
         Some("list") => scenarios::list(),
+        Some("bench") => {
+            tree::materialise(&ws)?;
+            let boots = arg(1).map_or(Ok(11), str::parse)?;
+            return bench::run_bench(&ws, boots);
+        }
         Some("-h" | "--help" | "help") => println!("{USAGE}"),
         _ => return Err(format!("unknown command\n{USAGE}").into()),
     }

@@ -18,12 +18,24 @@ pub struct Report {
 impl Report {
     /// The first value reported for `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.values.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.values
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
 /// Kernel messages that fail any boot.
-const TROUBLE: &[&str] = &["Kernel panic", "BUG:", "Oops", "WARNING:", "general protection fault"];
+const TROUBLE: &[&str] = &[
+    "Kernel panic",
+    "BUG:",
+    "Oops",
+    "WARNING:",
+    "general protection fault",
+];
+/// A KTAP failure from KUnit: a kernel (timestamped) line. A kselftest's
+/// own "not ok" lines come from user space and are judged by its scenario.
+const KTAP_FAILURE: &str = "not ok ";
 
 /// Parses a serial log. A kernel message may land in the middle of a guest
 /// line, so markers are searched for anywhere in a line.
@@ -39,11 +51,19 @@ pub fn parse(log: &str) -> Report {
             }
         } else if let Some(at) = line.find("UR| ") {
             report.display.push(line[at + 4..].to_string());
-        } else if TROUBLE.iter().any(|t| line.contains(t)) {
+        } else if TROUBLE.iter().any(|t| line.contains(t))
+            || (line.starts_with('[') && line.contains(KTAP_FAILURE))
+        {
             report.trouble.push(line.to_string());
         }
     }
     report
+}
+
+/// The printk timestamp of a kernel log line, in microseconds.
+pub fn timestamp_us(line: &str) -> Option<f64> {
+    let inner = line.split_once('[')?.1.split_once(']')?.0;
+    inner.trim().parse::<f64>().ok().map(|s| s * 1e6)
 }
 
 #[cfg(test)]
@@ -90,6 +110,19 @@ mod tests {
         let r = recorded("panic-no-init.log");
         assert!(!r.done);
         assert!(r.trouble.iter().any(|l| l.contains("Kernel panic")));
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(
+            timestamp_us("[    0.590903] Run /init as init process"),
+            Some(590_903.0)
+        );
+        assert_eq!(
+            timestamp_us("UR| <6>[   12.000001] UR-MARK start").map(f64::round),
+            Some(12_000_001.0)
+        );
+        assert_eq!(timestamp_us("no stamp"), None);
     }
 
     #[test]

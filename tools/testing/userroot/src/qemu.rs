@@ -79,7 +79,14 @@ pub fn boot(accel: Accel, b: &Boot) -> Result<Booted> {
     let mut cmd = Command::new(ARCH.qemu);
     cmd.args(ARCH.machine)
         .args(["-accel", accel.name(), "-m", &b.mem_mib.to_string()])
-        .args(["-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none"])
+        .args([
+            "-nodefaults",
+            "-no-reboot",
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+        ])
         .arg("-serial")
         .arg(format!("file:{}", b.log.display()))
         .arg("-kernel")
@@ -90,11 +97,16 @@ pub fn boot(accel: Accel, b: &Boot) -> Result<Booted> {
         cmd.arg("-initrd").arg(initrd);
     }
     if let Some(disk) = b.disk {
-        cmd.arg("-drive").arg(format!("file={},if=virtio,format=raw", disk.display()));
+        cmd.arg("-drive")
+            .arg(format!("file={},if=virtio,format=raw", disk.display()));
     }
     let stderr = File::create(b.log.with_extension("qemu.err"))?;
     let start = Instant::now();
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(stderr).spawn()?;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()?;
     let timed_out = loop {
         if child.try_wait()?.is_some() {
             break false;
@@ -106,7 +118,10 @@ pub fn boot(accel: Accel, b: &Boot) -> Result<Booted> {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    Ok(Booted { timed_out, secs: start.elapsed().as_secs_f64() })
+    Ok(Booted {
+        timed_out,
+        secs: start.elapsed().as_secs_f64(),
+    })
 }
 
 /// Picks the accelerator: `USERROOT_ACCEL` if set, else KVM when `/dev/kvm`
@@ -118,6 +133,14 @@ pub fn choose_accel(works: impl FnOnce(Accel) -> bool) -> Result<Accel> {
         Ok(other) => return Err(format!("USERROOT_ACCEL={other}: use kvm or tcg").into()),
         Err(_) => {}
     }
-    let kvm_opens = std::fs::OpenOptions::new().read(true).write(true).open("/dev/kvm").is_ok();
-    Ok(if kvm_opens && works(Accel::Kvm) { Accel::Kvm } else { Accel::Tcg })
+    let kvm_opens = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .is_ok();
+    Ok(if kvm_opens && works(Accel::Kvm) {
+        Accel::Kvm
+    } else {
+        Accel::Tcg
+    })
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::config;
+use crate::gates;
 use crate::image;
 use crate::kbuild;
 use crate::parser::{self, Report};
@@ -41,15 +42,32 @@ const MEM_MIB: u32 = 512;
 
 /// With the feature: `/` is the user root, pivot_root(2) works and the old
 /// root (rootfs) can be unmounted.
-const USER_ROOT: &[(&str, &str)] =
-    &[("root_fs", "tmpfs"), ("pivot_root", "ok"), ("umount_old", "ok")];
+const USER_ROOT: &[(&str, &str)] = &[
+    ("root_fs", "tmpfs"),
+    ("pivot_root", "ok"),
+    ("umount_old", "ok"),
+];
 /// The same on a ramfs user root.
-const USER_ROOT_RAMFS: &[(&str, &str)] =
-    &[("root_fs", "ramfs"), ("pivot_root", "ok"), ("umount_old", "ok")];
+const USER_ROOT_RAMFS: &[(&str, &str)] = &[
+    ("root_fs", "ramfs"),
+    ("pivot_root", "ok"),
+    ("umount_old", "ok"),
+];
 /// Stock 6.12: `/` is rootfs and pivot_root(2) fails with EINVAL.
 const STOCK: &[(&str, &str)] = &[("root_fs", "rootfs"), ("pivot_root", "EINVAL")];
 /// A disk root: pivot_root(2) works with or without the feature.
-const DISK: &[(&str, &str)] = &[("root_fs", "ext4"), ("pivot_root", "ok"), ("umount_old", "ok")];
+const DISK: &[(&str, &str)] = &[
+    ("root_fs", "ext4"),
+    ("pivot_root", "ok"),
+    ("umount_old", "ok"),
+];
+
+/// What no boot may log: the user root must always go away cleanly.
+const NEVER: &[&str] = &[
+    "initramfs: user root busy",
+    "initramfs: cannot detach",
+    "initramfs: cannot remove",
+];
 
 /// What the feature logs when the user root became `/`.
 const SWITCHED: &str = "initramfs: the user root is now /";
@@ -124,6 +142,40 @@ pub const SCENARIOS: &[Scenario] = &[
         ..EXTERNAL
     },
     Scenario {
+        name: "kunit",
+        about: "the KUnit suite of the user root's decisions passes at boot",
+        kernel: "kunit",
+        log: &[
+            SWITCHED,
+            "# initramfs_user_root: pass:4 fail:0 skip:0 total:4",
+        ],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "kselftest",
+        about: "kselftest filesystems/pivot_root in the initramfs guest: all pass, none skipped",
+        initrd: Some("kselftest"),
+        expect: &[
+            ("kselftest", "0"),
+            ("root_fs", "tmpfs"),
+            ("pivot_root", "ok"),
+        ],
+        log: &[
+            SWITCHED,
+            "# Totals: pass:7 fail:0 xfail:0 xpass:0 skip:0 error:0",
+        ],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "kselftest-switch-off",
+        about: "the same kselftest with initramfs_user_root=0 fails as users report",
+        initrd: Some("kselftest"),
+        cmdline: "initramfs_user_root=0",
+        expect: &[("kselftest", "1"), ("pivot_root", "EINVAL")],
+        log: &["pivot_root from the initramfs root: Invalid argument"],
+        ..EXTERNAL
+    },
+    Scenario {
         name: "async-0",
         about: "initramfs_async=0: the user root as with async unpacking",
         cmdline: "initramfs_async=0",
@@ -139,7 +191,11 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "rootflags-size",
         about: "rootflags=size=64m without root= sizes the user root",
         cmdline: "rootflags=size=64m",
-        expect: &[("root_fs", "tmpfs"), ("root_size_kb", "65536"), ("pivot_root", "ok")],
+        expect: &[
+            ("root_fs", "tmpfs"),
+            ("root_size_kb", "65536"),
+            ("pivot_root", "ok"),
+        ],
         log: &["options \"size=64m\""],
         ..EXTERNAL
     },
@@ -147,7 +203,11 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "initramfs-options-size",
         about: "initramfs_options=size=48m sizes the user root, and wins over rootflags=",
         cmdline: "initramfs_options=size=48m rootflags=size=64m",
-        expect: &[("root_fs", "tmpfs"), ("root_size_kb", "49152"), ("pivot_root", "ok")],
+        expect: &[
+            ("root_fs", "tmpfs"),
+            ("root_size_kb", "49152"),
+            ("pivot_root", "ok"),
+        ],
         log: &["options \"size=48m\""],
         ..EXTERNAL
     },
@@ -192,14 +252,20 @@ pub const SCENARIOS: &[Scenario] = &[
         about: "truncated initramfs: fallback to rootfs, which gets what stock gets",
         initrd: Some("truncated"),
         expect: STOCK,
-        log: &["initramfs: unpacking into the user root failed", "Initramfs unpacking failed"],
+        log: &[
+            "initramfs: unpacking into the user root failed",
+            "Initramfs unpacking failed",
+        ],
         ..EXTERNAL
     },
     Scenario {
         name: "garbage-disk",
         about: "an initrd that is no archive, root=/dev/vda: fallback, disk boots",
         initrd: Some("garbage"),
-        log: &["initramfs: unpacking into the user root failed", "Initramfs unpacking failed"],
+        log: &[
+            "initramfs: unpacking into the user root failed",
+            "Initramfs unpacking failed",
+        ],
         ..DISK_ROOT
     },
     Scenario {
@@ -240,8 +306,10 @@ pub fn list() {
 /// Builds what the chosen scenarios need, boots each, prints TAP and the
 /// closing count; true when all passed.
 pub fn run_all(ws: &Workspace, pattern: Option<&str>) -> Result<bool> {
-    let chosen: Vec<&Scenario> =
-        SCENARIOS.iter().filter(|s| pattern.map_or(true, |p| s.name.contains(p))).collect();
+    let chosen: Vec<&Scenario> = SCENARIOS
+        .iter()
+        .filter(|s| pattern.is_none_or(|p| s.name.contains(p)))
+        .collect();
     if chosen.is_empty() {
         return Err(format!("no scenario matches {pattern:?}; see `userroot list`").into());
     }
@@ -249,8 +317,20 @@ pub fn run_all(ws: &Workspace, pattern: Option<&str>) -> Result<bool> {
     for s in &chosen {
         runner.kernel(s.kernel)?;
     }
+    let gates: Vec<_> = if pattern.is_none() {
+        gates::GATES.iter().collect()
+    } else {
+        Vec::new()
+    };
+    if !gates.is_empty() {
+        runner.kernel(gates::FULL_VARIANT)?;
+    }
     let accel = runner.accel()?;
-    let mut tap = Tap::start(chosen.len());
+    let mut tap = Tap::start(gates.len() + chosen.len());
+    for gate in gates {
+        let failures = (gate.run)(ws).unwrap_or_else(|e| vec![e.to_string()]);
+        tap.result(gate.name, &failures, "gate");
+    }
     for s in chosen {
         let (failures, note) = match runner.boot(s, accel) {
             Ok(out) => (check(s, &out), format!("{:.1}s", out.booted.secs)),
@@ -274,12 +354,19 @@ pub fn demo(ws: &Workspace, version: &str) -> Result<bool> {
     let out = runner.boot(s, accel)?;
     let (report, booted) = (&out.report, &out.booted);
     println!();
-    println!("Linux {version} booted from an external initramfs ({accel:?}, {:.1} s).", booted.secs);
+    println!(
+        "Linux {version} booted from an external initramfs ({accel:?}, {:.1} s).",
+        booted.secs
+    );
     for line in &report.display {
         println!("  {line}");
     }
     let value = |k| report.get(k).unwrap_or("(not reported)");
-    println!("  / is {}; pivot_root(\".\", \"old\") there: {}", value("root_fs"), value("pivot_root"));
+    println!(
+        "  / is {}; pivot_root(\".\", \"old\") there: {}",
+        value("root_fs"),
+        value("pivot_root")
+    );
     if report.get("pivot_root") == Some("ok") {
         println!("  old root unmounted: {}", value("umount_old"));
     } else {
@@ -316,12 +403,20 @@ fn check(s: &Scenario, out: &Outcome) -> Vec<String> {
     for (key, want) in s.expect {
         match r.get(key) {
             Some(got) if got == *want => {}
-            got => failures.push(format!("{key}: expected {want}, got {}", got.unwrap_or("nothing"))),
+            got => failures.push(format!(
+                "{key}: expected {want}, got {}",
+                got.unwrap_or("nothing")
+            )),
         }
     }
     for line in s.log {
         if !log.contains(line) {
             failures.push(format!("kernel log lacks {line:?}"));
+        }
+    }
+    for line in NEVER {
+        if log.contains(line) {
+            failures.push(format!("kernel log has {line:?}"));
         }
     }
     failures
@@ -337,7 +432,11 @@ struct Runner<'a> {
 impl<'a> Runner<'a> {
     fn new(ws: &'a Workspace) -> Result<Self> {
         fs::create_dir_all(ws.logs())?;
-        let mut runner = Self { ws, kernels: BTreeMap::new(), images: BTreeMap::new() };
+        let mut runner = Self {
+            ws,
+            kernels: BTreeMap::new(),
+            images: BTreeMap::new(),
+        };
         // The default kernel's usr/gen_init_cpio makes every initramfs.
         runner.kernel("default")?;
         Ok(runner)
@@ -378,7 +477,11 @@ impl<'a> Runner<'a> {
         let initrd = s.initrd.map(|i| self.image(i)).transpose()?;
         let disk = s.disk.map(|d| self.image(d)).transpose()?;
         let log = self.log(s);
-        let timeout = if accel == Accel::Kvm { Duration::from_secs(15) } else { TIMEOUT };
+        let timeout = if accel == Accel::Kvm {
+            Duration::from_secs(15)
+        } else {
+            TIMEOUT
+        };
         let booted = qemu::boot(
             accel,
             &Boot {
@@ -392,6 +495,10 @@ impl<'a> Runner<'a> {
             },
         )?;
         let log = String::from_utf8_lossy(&fs::read(&log)?).into_owned();
-        Ok(Outcome { report: parser::parse(&log), booted, log })
+        Ok(Outcome {
+            report: parser::parse(&log),
+            booted,
+            log,
+        })
     }
 }

@@ -31,7 +31,10 @@ pub fn materialise(ws: &Workspace) -> Result<String> {
     let version = ensure_pristine(ws)?;
     let tree = ws.tree();
     if !tree.join("Makefile").exists() {
-        step(&format!("copying the pristine source to {}", tree.display()));
+        step(&format!(
+            "copying the pristine source to {}",
+            tree.display()
+        ));
         let _ = fs::remove_dir_all(&tree);
         let _ = fs::remove_dir_all(ws.applied());
         run(Command::new("cp").arg("-a").arg(ws.pristine()).arg(&tree))?;
@@ -41,8 +44,7 @@ pub fn materialise(ws: &Workspace) -> Result<String> {
 
     // Edits made in the tree and not yet exported would be lost.
     for rel in applied.iter().chain(wanted.keys()) {
-        let last = read_opt(&ws.applied().join(rel))
-            .or_else(|| read_opt(&ws.pristine().join(rel)));
+        let last = read_opt(&ws.applied().join(rel)).or_else(|| read_opt(&ws.pristine().join(rel)));
         let now = read_opt(&tree.join(rel));
         if now != last && now.as_ref() != wanted.get(rel) {
             return Err(format!(
@@ -103,7 +105,10 @@ pub fn export(ws: &Workspace) -> Result<()> {
             let path = Path::new(&format!("{}{dir}", ws.tree().display())).join(name);
             for sub in list_files(&path)? {
                 let rel = path.join(sub);
-                let rel = rel.strip_prefix(ws.tree())?.components().collect::<PathBuf>();
+                let rel = rel
+                    .strip_prefix(ws.tree())?
+                    .components()
+                    .collect::<PathBuf>();
                 fs::copy(ws.tree().join(&rel), ensure_parent(&ws.repo.join(&rel))?)?;
                 new += 1;
                 kept.insert(rel);
@@ -124,7 +129,9 @@ pub fn export(ws: &Workspace) -> Result<()> {
             write(&ws.applied().join(rel), &fs::read(ws.tree().join(rel))?)?;
         }
     }
-    step(&format!("exported {patched} patch(es) and {new} new file(s) to the checkout"));
+    step(&format!(
+        "exported {patched} patch(es) and {new} new file(s) to the checkout"
+    ));
     Ok(())
 }
 
@@ -135,7 +142,10 @@ fn ensure_pristine(ws: &Workspace) -> Result<String> {
     let pkg = String::from_utf8_lossy(&pkg).into_owned();
     let stamp = ws.pristine().join(STAMP);
     if read_opt(&stamp).as_deref() != Some(pkg.as_bytes()) {
-        step(&format!("unpacking {PACKAGE} {pkg} into {}", ws.pristine().display()));
+        step(&format!(
+            "unpacking {PACKAGE} {pkg} into {}",
+            ws.pristine().display()
+        ));
         for dir in [ws.pristine(), ws.tree(), ws.applied()] {
             let _ = fs::remove_dir_all(dir);
         }
@@ -149,12 +159,25 @@ fn ensure_pristine(ws: &Workspace) -> Result<String> {
     let field = |name: &str| {
         makefile
             .lines()
-            .find_map(|l| l.strip_prefix(name)?.trim().strip_prefix('=').map(str::trim))
+            .find_map(|l| {
+                l.strip_prefix(name)?
+                    .trim()
+                    .strip_prefix('=')
+                    .map(str::trim)
+            })
             .unwrap_or("?")
             .to_string()
     };
-    let version = format!("{}.{}.{}", field("VERSION"), field("PATCHLEVEL"), field("SUBLEVEL"));
-    fs::write(ws.cache.join("src/VERSION"), format!("{version} ({PACKAGE} {pkg})\n"))?;
+    let version = format!(
+        "{}.{}.{}",
+        field("VERSION"),
+        field("PATCHLEVEL"),
+        field("SUBLEVEL")
+    );
+    fs::write(
+        ws.cache.join("src/VERSION"),
+        format!("{version} ({PACKAGE} {pkg})\n"),
+    )?;
     if version != PINNED {
         eprintln!("warning: patches are made against {PINNED}, the source is {version}");
     }
@@ -177,7 +200,15 @@ fn wanted_files(ws: &Workspace) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
         let copy = ensure_parent(&scratch.join(&target))?;
         fs::copy(&orig, &copy).map_err(|e| format!("{}: {e}", orig.display()))?;
         run(Command::new("patch")
-            .args(["-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-r", "-", "-d"])
+            .args([
+                "-p1",
+                "--forward",
+                "--batch",
+                "--no-backup-if-mismatch",
+                "-r",
+                "-",
+                "-d",
+            ])
             .arg(&scratch)
             .arg("-i")
             .arg(ws.repo.join(&rel)))
@@ -190,10 +221,13 @@ fn wanted_files(ws: &Workspace) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
 /// The checkout's kernel files: tracked or new, not ignored, not tooling,
 /// not top-level project files.
 fn kernel_files(ws: &Workspace) -> Result<Vec<PathBuf>> {
-    let out = run(Command::new("git")
-        .arg("-C")
-        .arg(&ws.repo)
-        .args(["ls-files", "--cached", "--others", "--exclude-standard", "-z"]))?;
+    let out = run(Command::new("git").arg("-C").arg(&ws.repo).args([
+        "ls-files",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+        "-z",
+    ]))?;
     Ok(out
         .split(|&b| b == 0)
         .filter_map(|p| std::str::from_utf8(p).ok())

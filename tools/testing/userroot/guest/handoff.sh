@@ -1,0 +1,58 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Hand-off benchmark, /init of a large initramfs: leave it for a new root the
+# way $ur_handoff says (from the kernel command line), then report the time
+# (printk timestamps of "UR-MARK" lines) and the memory given back.
+#   pivot        pivot_root(2) + unmount of the old root (needs the user root)
+#   switch_root  busybox switch_root: delete the initramfs, move, chroot
+#   chroot       MS_MOVE + chroot, no cleanup (runc --no-pivot)
+PATH=/bin
+export PATH
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mknod /dev/kmsg c 1 11
+
+mkdir -p /newroot
+mount -t tmpfs -o size=32m ur-newroot /newroot
+mkdir -p /newroot/bin /newroot/proc /newroot/dev /newroot/old
+cp /bin/busybox /newroot/bin/busybox
+ln -s busybox /newroot/bin/sh
+mknod /newroot/dev/console c 5 1
+mknod /newroot/dev/kmsg c 1 11
+# The second stage, in the new root.
+cat > /newroot/next <<'EOS'
+#!/bin/sh
+PATH=/bin
+export PATH
+/bin/busybox --install -s /bin
+[ -d /old/proc ] && umount -l /old
+mount -t proc proc /proc
+echo "UR-MARK after" > /dev/kmsg
+echo "UR: mem_after_kb=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)"
+echo "UR: done"
+sync
+reboot -f
+EOS
+chmod 755 /newroot/next
+
+sync
+echo 3 > /proc/sys/vm/drop_caches 2>/dev/null
+echo "UR: method=$ur_handoff"
+echo "UR: mem_before_kb=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)"
+umount /proc
+cd /newroot
+echo "UR-MARK start" > /dev/kmsg
+case $ur_handoff in
+pivot)
+	pivot_root . old && exec chroot . /next
+	;;
+switch_root)
+	exec switch_root /newroot /next
+	;;
+chroot)
+	mount --move . / && exec chroot . /next
+	;;
+esac
+echo "UR: handoff=failed"
+reboot -f
