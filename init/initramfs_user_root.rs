@@ -276,7 +276,7 @@ pub unsafe extern "C" fn initramfs_user_root_finish(unpack_error: *const c_char)
     let switched = match Outcome::decide(unpacked, has_rdinit) {
         Outcome::Switch => match switch() {
             Ok(()) => {
-                pr_info!("the user root is now /; pivot_root(2) works from it\n");
+                pr_debug!("the user root is now /; pivot_root(2) works from it\n");
                 true
             }
             Err(e) => {
