@@ -6,6 +6,7 @@
 
 TOOL_DIR := tools/testing/userroot
 export USERROOT_CACHE ?= $(HOME)/.cache/linux-userroot
+export USERROOT_REPO := $(CURDIR)
 export CARGO_TARGET_DIR := $(USERROOT_CACHE)/cargo-target
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO_ARGS := --quiet --release --manifest-path $(TOOL_DIR)/Cargo.toml

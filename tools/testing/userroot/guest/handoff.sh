@@ -23,10 +23,12 @@ mknod /newroot/dev/kmsg c 1 11
 # The second stage, in the new root.
 cat > /newroot/next <<'EOS'
 #!/bin/sh
+# The console inherited from the first stage pins the old root: reopen it.
+exec 0</dev/console 1>/dev/console 2>&1
 PATH=/bin
 export PATH
 /bin/busybox --install -s /bin
-[ -d /old/proc ] && umount -l /old
+[ "$ur_handoff" = pivot ] && umount -l /old
 mount -t proc proc /proc
 echo "UR-MARK after" > /dev/kmsg
 echo "UR: mem_after_kb=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)"
@@ -39,6 +41,8 @@ chmod 755 /newroot/next
 sync
 echo 3 > /proc/sys/vm/drop_caches 2>/dev/null
 echo "UR: method=$ur_handoff"
+set -- $(stat -f -c '%b %f %S' /)
+echo "UR: initramfs_kb=$((($1 - $2) * $3 / 1024))"
 echo "UR: mem_before_kb=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)"
 umount /proc
 cd /newroot

@@ -63,6 +63,9 @@ pub struct Boot<'a> {
     pub log: &'a Path,
     /// When to give up and kill QEMU.
     pub timeout: Duration,
+    /// Guest time counts instructions (`-icount shift=0`, 1 ns each):
+    /// deterministic figures for benchmarks, whatever the host is doing.
+    pub icount: bool,
 }
 
 /// How a boot ended.
@@ -93,6 +96,9 @@ pub fn boot(accel: Accel, b: &Boot) -> Result<Booted> {
         .arg(b.kernel)
         .arg("-append")
         .arg(format!("console={} panic=-1 {}", ARCH.console, b.cmdline));
+    if b.icount {
+        cmd.args(["-icount", "shift=0,sleep=off"]);
+    }
     if let Some(initrd) = b.initrd {
         cmd.arg("-initrd").arg(initrd);
     }

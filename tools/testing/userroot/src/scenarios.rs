@@ -69,8 +69,9 @@ const NEVER: &[&str] = &[
     "initramfs: cannot remove",
 ];
 
-/// What the feature logs when the user root became `/`.
-const SWITCHED: &str = "initramfs: the user root is now /";
+/// What the feature logs when it unpacks into a tmpfs user root; the guest
+/// then shows that it became `/`.
+const SWITCHED: &str = "initramfs: unpacking into a user root (tmpfs";
 
 /// The base of most scenarios: the default kernel, the standard external
 /// initramfs, the user root expected.
@@ -492,6 +493,7 @@ impl<'a> Runner<'a> {
                 mem_mib: MEM_MIB,
                 log: &log,
                 timeout,
+                icount: false,
             },
         )?;
         let log = String::from_utf8_lossy(&fs::read(&log)?).into_owned();

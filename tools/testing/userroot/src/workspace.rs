@@ -17,10 +17,14 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Finds the checkout from this crate's location and the cache from
-    /// `USERROOT_CACHE`, `XDG_CACHE_HOME` or `HOME`.
+    /// Finds the checkout from `USERROOT_REPO` (set by the Makefile) or this
+    /// crate's build-time location, and the cache from `USERROOT_CACHE`,
+    /// `XDG_CACHE_HOME` or `HOME`.
     pub fn discover() -> Result<Self> {
-        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..");
+        let repo = match std::env::var_os("USERROOT_REPO") {
+            Some(dir) => PathBuf::from(dir),
+            None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.."),
+        };
         let repo = repo.canonicalize()?;
         let cache = match std::env::var_os("USERROOT_CACHE") {
             Some(dir) => PathBuf::from(dir),
