@@ -17,7 +17,7 @@ USERROOT := $(CARGO_TARGET_DIR)/release/userroot
 help:
 	@echo "make run      build the kernel, boot it from an initramfs, show what pivot_root does"
 	@echo "make test     every test layer; ends with 'N passed, N failed'"
-	@echo "make bench    boot cost and hand-off figures, user root on vs off (BOOTS=11)"
+	@echo "make bench    boot cost and hand-off figures, user root on vs off (BOOTS=3)"
 	@echo "make kernel   build the default kernel (VARIANT=name for another); prints its bzImage"
 	@echo "make tree     unpack the kernel source and apply the project's files and patches"
 	@echo "make patches  write edits made in the tree back as <file>.patch and new files"

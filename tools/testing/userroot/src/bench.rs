@@ -157,7 +157,7 @@ pub fn run_bench(ws: &Workspace, boots: usize) -> Result<bool> {
     )?;
     writeln!(report, "|---|---|---|---|")?;
     let initrd = image::build(ws, image::find("bench-handoff")?)?;
-    let handoff_boots = boots.min(5);
+    let handoff_boots = boots;
     for (method, label, flag) in HANDOFFS {
         step(&format!(
             "bench: hand-off by {method}, {handoff_boots} boots"

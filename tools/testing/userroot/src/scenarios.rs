@@ -173,7 +173,10 @@ pub const SCENARIOS: &[Scenario] = &[
         initrd: Some("kselftest"),
         cmdline: "initramfs_user_root=0",
         expect: &[("kselftest", "1"), ("pivot_root", "EINVAL")],
-        log: &["pivot_root from the initramfs root: Invalid argument"],
+        log: &[
+            "pivot_root from the initramfs root: Invalid argument",
+            "# Totals: pass:3 fail:2 xfail:0 xpass:0 skip:2 error:0",
+        ],
         ..EXTERNAL
     },
     Scenario {
@@ -226,6 +229,7 @@ pub const SCENARIOS: &[Scenario] = &[
         disk: Some("disk"),
         cmdline: "root=/dev/vda",
         expect: USER_ROOT_RAMFS,
+        log: &["user root (ramfs"],
         ..EXTERNAL
     },
     Scenario {

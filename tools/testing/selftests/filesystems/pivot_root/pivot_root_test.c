@@ -171,7 +171,8 @@ static int pivot_errno(const char *new_root, const char *put_old)
 
 static int do_classic_errors(void)
 {
-	int fd;
+	struct root_mount m;
+	int fd, err;
 
 	if (enter_private_tmpfs(NEW_ROOT))
 		return 2;
@@ -186,9 +187,15 @@ static int do_classic_errors(void)
 		return 2;
 	if (pivot_errno(NEW_ROOT "/file", NEW_ROOT "/old") != ENOTDIR)
 		return 11;
-	/* new_root is the current root */
-	if (pivot_errno("/", "/") != EBUSY)
+	/* new_root is the current root; stock rootfs as the root fails
+	 * earlier, with EINVAL, as the boot-root tests report.
+	 */
+	err = pivot_errno("/", "/");
+	if (err != EBUSY &&
+	    !(err == EINVAL && !read_root_mount(&m) && !strcmp(m.fstype, "rootfs"))) {
+		fprintf(stderr, "pivot_root(\"/\", \"/\"): %s\n", strerror(err));
 		return 12;
+	}
 	return 0;
 }
 
