@@ -349,40 +349,47 @@ pub fn run_all(ws: &Workspace, pattern: Option<&str>) -> Result<bool> {
     Ok(tap.finish())
 }
 
-/// `make run`: boot from an external initramfs and show, in a few lines,
-/// what `/` is and what pivot_root(2) does there.
+/// The boots `make run` shows: the user root, then the same kernel with it
+/// switched off (stock behaviour).
+const DEMO: &[&str] = &["external-initramfs", "switch-off-external"];
+
+/// `make run`: boot from an external initramfs with the user root on and
+/// off and show, in a few lines each, what `/` is and what pivot_root(2)
+/// does there.
 pub fn demo(ws: &Workspace, version: &str) -> Result<bool> {
-    let s = &SCENARIOS[0];
     let mut runner = Runner::new(ws)?;
-    runner.kernel(s.kernel)?;
     let accel = runner.accel()?;
-    let out = runner.boot(s, accel)?;
-    let (report, booted) = (&out.report, &out.booted);
-    println!();
-    println!(
-        "Linux {version} booted from an external initramfs ({accel:?}, {:.1} s).",
-        booted.secs
-    );
-    for line in &report.display {
-        println!("  {line}");
+    let mut ok = true;
+    for s in SCENARIOS.iter().filter(|s| DEMO.contains(&s.name)) {
+        let out = runner.boot(s, accel)?;
+        let report = &out.report;
+        println!();
+        println!(
+            "Linux {version} [{}] {} ({accel:?}, {:.1} s):",
+            s.name, s.cmdline, out.booted.secs
+        );
+        for line in &report.display {
+            println!("  {line}");
+        }
+        let value = |k| report.get(k).unwrap_or("(not reported)");
+        println!(
+            "  / is {}; pivot_root(\".\", \"old\") there: {}",
+            value("root_fs"),
+            value("pivot_root")
+        );
+        if report.get("pivot_root") == Some("ok") {
+            println!("  old root unmounted: {}", value("umount_old"));
+        } else {
+            println!("  stock behaviour: rootfs is the first mount and has no parent");
+        }
+        let failures = check(s, &out);
+        for f in &failures {
+            println!("FAILED: {f}");
+        }
+        println!("  serial log: {}", runner.log(s).display());
+        ok &= failures.is_empty();
     }
-    let value = |k| report.get(k).unwrap_or("(not reported)");
-    println!(
-        "  / is {}; pivot_root(\".\", \"old\") there: {}",
-        value("root_fs"),
-        value("pivot_root")
-    );
-    if report.get("pivot_root") == Some("ok") {
-        println!("  old root unmounted: {}", value("umount_old"));
-    } else {
-        println!("  (stock behaviour: rootfs is the first mount and has no parent)");
-    }
-    let failures = check(s, &out);
-    for f in &failures {
-        println!("FAILED: {f}");
-    }
-    println!("serial log: {}", runner.log(s).display());
-    Ok(failures.is_empty())
+    Ok(ok)
 }
 
 /// One finished boot.
