@@ -32,6 +32,67 @@ set -- $(stat -f -c '%b %S' /)
 say "root_size_kb=$(($1 * $2 / 1024))"
 show_mounts "mountinfo at boot:"
 
+# Extra clients, chosen by ur_probe= on the kernel command line.
+# What runc and bubblewrap do: a private mount namespace, a new root there.
+ns_pivot() {
+	unshare -m sh -c '
+		mount --make-rprivate / &&
+		mkdir -p /tmp/ns && mount -t tmpfs ur-ns /tmp/ns &&
+		mkdir /tmp/ns/old /tmp/ns/bin && cp /bin/busybox /tmp/ns/bin/ &&
+		cd /tmp/ns && pivot_root . old &&
+		/bin/busybox umount -l /old' 2>&1
+}
+# What switch_root tries first: pivot_root to the real root, then drop the
+# initramfs; the disk's init reports from there.
+disk_handoff() {
+	mount -t devtmpfs dev /dev
+	mkdir -p /newroot && mount -t ext4 /dev/vda /newroot && cd /newroot &&
+		mkdir -p old
+	if err=$(pivot_root . old 2>&1); then
+		busybox mount -t devtmpfs dev /dev
+		exec 0</dev/console 1>/dev/console 2>&1
+		busybox umount -l /old && say "initramfs_unmounted=ok"
+		exec busybox chroot . /sbin/init
+	fi
+	case $err in
+	*"Invalid argument"*) say "disk_handoff=EINVAL" ;;
+	*) say "disk_handoff=failed: $err" ;;
+	esac
+}
+mem_kb() { awk '/MemAvailable/ { print $2 }' /proc/meminfo; }
+case $ur_probe in
+unshare)
+	if err=$(ns_pivot); then
+		say "unshare_pivot=ok"
+	else
+		case $err in
+		*"Invalid argument"*) say "unshare_pivot=EINVAL" ;;
+		*) say "unshare_pivot=failed: $err" ;;
+		esac
+	fi
+	;;
+churn)
+	# Container start/stop, 200 times: nothing may leak.
+	ns_pivot >/dev/null
+	mounts=$(wc -l </proc/self/mountinfo) mem=$(mem_kb) bad=0
+	i=0
+	while [ $i -lt 200 ]; do
+		ns_pivot >/dev/null || bad=$((bad + 1))
+		i=$((i + 1))
+	done
+	sync
+	say "churn_failures=$bad"
+	say "churn_mounts_delta=$(($(wc -l </proc/self/mountinfo) - mounts))"
+	say "churn_mem_lost_kb=$((mem - $(mem_kb)))"
+	[ $((mem - $(mem_kb))) -lt 4096 ] && say "churn_memory=kept" ||
+		say "churn_memory=lost $((mem - $(mem_kb))) kB"
+	;;
+disk)
+	# The disk's init is this script again: only the initramfs hands off.
+	[ "$0" = /init ] && disk_handoff
+	;;
+esac
+
 # What switch_root, runc and bubblewrap do: a new root, pivot into it, drop
 # the old one.
 mkdir -p /newroot

@@ -321,8 +321,8 @@ fn plot(out: &Path, dat: &str) -> Result<PathBuf> {
     fs::write(&data, dat)?;
     let png = out.join("boot.png");
     let script = format!(
-        "set terminal pngcairo size 800,450; set output '{}';\
-         set title 'populate_rootfs (initcall\\_debug), median'; set ylabel 'µs';\
+        "set terminal pngcairo noenhanced size 800,450; set output '{}';\
+         set title 'populate_rootfs (initcall_debug, instruction-counted), median'; set ylabel 'µs';\
          set style data histogram; set style histogram cluster gap 1;\
          set style fill solid 0.8 border -1; set logscale y; set grid ytics;\
          plot '{}' using 3:xtic(2) title 'user root on', '' using 4 title 'off (stock)'",

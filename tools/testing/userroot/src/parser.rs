@@ -16,10 +16,12 @@ pub struct Report {
 }
 
 impl Report {
-    /// The first value reported for `key`.
+    /// The last value reported for `key`: the final state when a boot
+    /// hands over to a second stage that reports again.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.values
             .iter()
+            .rev()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }

@@ -180,6 +180,55 @@ pub const SCENARIOS: &[Scenario] = &[
         ..EXTERNAL
     },
     Scenario {
+        name: "client-unshare",
+        about: "busybox: unshare -m, tmpfs, pivot_root, unmount the old root (runc's path)",
+        cmdline: "ur_probe=unshare",
+        expect: &[("unshare_pivot", "ok")],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "client-unshare-switch-off",
+        about: "the same with initramfs_user_root=0 fails as users report: EINVAL",
+        cmdline: "ur_probe=unshare initramfs_user_root=0",
+        expect: &[("unshare_pivot", "EINVAL")],
+        log: &[],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "client-disk-handoff",
+        about: "initramfs /init pivot_roots to the ext4 disk and unmounts the initramfs",
+        disk: Some("disk"),
+        cmdline: "root=/dev/vda rw ur_probe=disk",
+        expect: &[
+            ("initramfs_unmounted", "ok"),
+            ("init", "/sbin/init"),
+            ("root_fs", "ext4"),
+            ("pivot_root", "ok"),
+        ],
+        log: &["user root (ramfs"],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "client-disk-handoff-switch-off",
+        about: "the same with initramfs_user_root=0: EINVAL, as switch_root sees it",
+        disk: Some("disk"),
+        cmdline: "root=/dev/vda rw ur_probe=disk initramfs_user_root=0",
+        expect: &[("disk_handoff", "EINVAL"), ("pivot_root", "EINVAL")],
+        log: &[],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "churn",
+        about: "200 unshare + pivot_root + umount cycles: no failure, no mount or memory leak",
+        cmdline: "ur_probe=churn",
+        expect: &[
+            ("churn_failures", "0"),
+            ("churn_mounts_delta", "0"),
+            ("churn_memory", "kept"),
+        ],
+        ..EXTERNAL
+    },
+    Scenario {
         name: "async-0",
         about: "initramfs_async=0: the user root as with async unpacking",
         cmdline: "initramfs_async=0",
