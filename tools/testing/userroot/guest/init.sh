@@ -5,7 +5,7 @@
 # a disk. Reports what / is and what pivot_root(2) does there as
 # "UR: key=value" lines on the console, shows mountinfo as "UR| " lines for
 # `make run`, then ends the guest (QEMU runs with -no-reboot).
-PATH=/bin:/sbin
+PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
 /bin/busybox --install -s /bin
 
@@ -59,6 +59,20 @@ disk_handoff() {
 	*) say "disk_handoff=failed: $err" ;;
 	esac
 }
+# A busybox container from a `runc spec` bundle, run the default way (with
+# pivot_root, no --no-pivot).
+runc_container() {
+	mount -t devtmpfs dev /dev
+	mount -t sysfs sys /sys
+	mkdir -p /sys/fs/cgroup /run && mount -t cgroup2 cgroup2 /sys/fs/cgroup
+	mount -t tmpfs run /run
+	mkdir -p /tmp/bundle/rootfs/bin && cd /tmp/bundle &&
+		cp /bin/busybox rootfs/bin/ && ln -s busybox rootfs/bin/sh &&
+		runc spec || return 1
+	sed -i 's/"terminal": true/"terminal": false/' config.json
+	sed -i 's/^\(\s*\)"sh"$/\1"sh", "-c", "echo UR: container=ran"/' config.json
+	runc run ur-test 2>&1
+}
 mem_kb() { awk '/MemAvailable/ { print $2 }' /proc/meminfo; }
 case $ur_probe in
 unshare)
@@ -86,6 +100,18 @@ churn)
 	say "churn_mem_lost_kb=$((mem - $(mem_kb)))"
 	[ $((mem - $(mem_kb))) -lt 4096 ] && say "churn_memory=kept" ||
 		say "churn_memory=lost $((mem - $(mem_kb))) kB"
+	;;
+runc)
+	if err=$(runc_container); then
+		echo "$err"
+		say "runc=ok"
+	else
+		echo "$err"
+		case $err in
+		*"pivot_root .: invalid argument"*) say "runc=EINVAL" ;;
+		*) say "runc=failed" ;;
+		esac
+	fi
 	;;
 disk)
 	# The disk's init is this script again: only the initramfs hands off.

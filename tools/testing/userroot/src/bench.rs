@@ -77,14 +77,13 @@ pub fn run_bench(ws: &Workspace, boots: usize) -> Result<bool> {
     writeln!(report, "# Initramfs user root: boot cost and hand-off\n")?;
     writeln!(
         report,
-        "Linux {}, `{}` kernel, QEMU {accel:?}, {} MiB guest, 1 vCPU, on {} host CPUs. \
+        "Linux {}, `default` kernel, QEMU {accel:?}, {} MiB guest, 1 vCPU, on {} host CPUs. \
          Guest time is instruction-counted (QEMU `-icount shift=0`: 1 ns per guest \
          instruction), so the figures measure work and repeat exactly; wall-clock TCG \
          timings on this host varied by ±30 % between identical boots. Read the deltas \
          and ratios, not the absolute times. \
          Figures are median [min–max] over {boots} boots per cell, on and off interleaved.\n",
         fs::read_to_string(ws.cache.join("src/VERSION"))?.trim(),
-        "default",
         MEM_MIB,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     )?;
@@ -206,15 +205,15 @@ pub fn run_bench(ws: &Workspace, boots: usize) -> Result<bool> {
     Ok(ok)
 }
 
-/// One boot-cost boot: the `initcall_debug` time of `populate_rootfs` and
-/// the timestamp of "Run /init", both from the log the guest copies out.
-fn boot_sample(
+/// One instruction-counted boot from `initrd`: the serial log and its
+/// report.
+fn bench_boot(
     accel: Accel,
     kernel: &Path,
     initrd: &Path,
     cmdline: &str,
     log: &Path,
-) -> Result<Option<BootSample>> {
+) -> Result<(String, parser::Report)> {
     let boot = Boot {
         kernel,
         initrd: Some(initrd),
@@ -228,6 +227,19 @@ fn boot_sample(
     qemu::boot(accel, &boot)?;
     let text = String::from_utf8_lossy(&fs::read(log)?).into_owned();
     let report = parser::parse(&text);
+    Ok((text, report))
+}
+
+/// One boot-cost boot: the `initcall_debug` time of `populate_rootfs` and
+/// the timestamp of "Run /init", both from the log the guest copies out.
+fn boot_sample(
+    accel: Accel,
+    kernel: &Path,
+    initrd: &Path,
+    cmdline: &str,
+    log: &Path,
+) -> Result<Option<BootSample>> {
+    let (_, report) = bench_boot(accel, kernel, initrd, cmdline, log)?;
     let populate_us = report.display.iter().find_map(|l| {
         let rest = l.split("initcall ").nth(1)?;
         rest.split(" after ")
@@ -266,19 +278,7 @@ fn handoff_sample(
     cmdline: &str,
     log: &Path,
 ) -> Result<Option<HandoffSample>> {
-    let boot = Boot {
-        kernel,
-        initrd: Some(initrd),
-        disk: None,
-        cmdline,
-        mem_mib: MEM_MIB,
-        log,
-        timeout: TIMEOUT,
-        icount: true,
-    };
-    qemu::boot(accel, &boot)?;
-    let text = String::from_utf8_lossy(&fs::read(log)?).into_owned();
-    let report = parser::parse(&text);
+    let (text, report) = bench_boot(accel, kernel, initrd, cmdline, log)?;
     let mark = |name: &str| {
         text.lines()
             .find(|l| l.contains(&format!("UR-MARK {name}")))

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Style and build gates, as kernel maintainers would run them; each is one
-//! TAP test in `make test`.
+//! Checks other than the boot scenarios, each one TAP test in `make test`:
+//! style and build gates as kernel maintainers run them, and the kselftest
+//! under virtme-ng as kernel CI runs it.
 
 use std::fs;
+use std::process::{Command, Stdio};
 
-use crate::kbuild;
-use crate::workspace::Workspace;
-use crate::Result;
+use crate::workspace::{run, Workspace};
+use crate::{kbuild, qemu, Result};
 
 /// The Rust objects the patch adds, relative to the tree.
 const RUST_OBJECTS: &[&str] = &["init/initramfs_user_root.o"];
@@ -31,7 +32,49 @@ pub const GATES: &[Gate] = &[
         name: "clippy-and-modpost",
         run: clippy_and_modpost,
     },
+    Gate {
+        name: "vng-kselftest",
+        run: vng_kselftest,
+    },
 ];
+
+/// The pivot_root kselftest on the default kernel under virtme-ng (`vng`,
+/// the host's root over 9p, TCG), judged by vng's exit code, the test's. The
+/// guest's root is no initramfs, so the two boot-root cases skip.
+fn vng_kselftest(ws: &Workspace) -> Result<Vec<String>> {
+    let kernel = ws.build("default").join(qemu::ARCH.kernel_image);
+    let test = kbuild::kselftest(ws)?;
+    // pip puts vng beside the interpreter, which may not be on PATH.
+    let scripts = run(Command::new("python3").args([
+        "-c",
+        "import sysconfig; print(sysconfig.get_path('scripts'))",
+    ]))?;
+    let vng = std::path::Path::new(String::from_utf8_lossy(&scripts).trim()).join("vng");
+    let out = Command::new("timeout")
+        .arg("600")
+        .arg(&vng)
+        .arg("--run")
+        .arg(&kernel)
+        .args(["--disable-kvm", "--force-9p", "--memory", "1G", "--"])
+        .arg(format!("cd /tmp && {}", test.display()))
+        .stdin(Stdio::null())
+        .output()?;
+    let log = ws.logs().join("vng-kselftest.log");
+    fs::write(&log, [out.stdout, out.stderr].concat())?;
+    let text = fs::read_to_string(&log)?;
+    let want = "# Totals: pass:5 fail:0 xfail:0 xpass:0 skip:2 error:0";
+    let mut failures = Vec::new();
+    if !out.status.success() {
+        failures.push(format!("vng exited with {}", out.status));
+    }
+    if !text.contains(want) {
+        failures.push(format!("no {want:?}"));
+    }
+    if !failures.is_empty() {
+        failures.push(format!("log: {}", log.display()));
+    }
+    Ok(failures)
+}
 
 /// `make LLVM=1 rustfmtcheck` over the whole tree, ours included.
 fn rustfmtcheck(ws: &Workspace) -> Result<Vec<String>> {

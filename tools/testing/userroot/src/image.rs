@@ -30,6 +30,9 @@ pub enum Entry {
     ManyFiles(&'static str, u32, u32),
     /// The `filesystems/pivot_root` kselftest, built static, at this path.
     Kselftest(&'static str),
+    /// A host program at its own path, with the shared libraries `ldd`
+    /// lists for it.
+    HostBinary(&'static str),
 }
 
 /// What is done to an initramfs after it is made.
@@ -106,6 +109,15 @@ pub const IMAGES: &[Image] = &[
     Image {
         name: "no-init",
         entries: &[Entry::Console],
+        ..STANDARD
+    },
+    Image {
+        name: "runc",
+        entries: &[
+            Entry::Console,
+            Entry::Exec("/init", "init.sh"),
+            Entry::HostBinary("/usr/sbin/runc"),
+        ],
         ..STANDARD
     },
     Image {
@@ -194,6 +206,13 @@ pub fn build(ws: &Workspace, img: &Image) -> Result<PathBuf> {
 pub fn initramfs_list(ws: &Workspace, img: &Image) -> Result<PathBuf> {
     let mut list = format!("# {} initramfs, made by userroot\n", img.name);
     let mut sources = vec![PathBuf::from(BUSYBOX)];
+    let mut dirs: std::collections::BTreeSet<PathBuf> = BASE
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Dir(p) => Some(PathBuf::from(p.trim_start_matches('/'))),
+            _ => None,
+        })
+        .collect();
     for entry in BASE.iter().chain(img.entries) {
         match entry {
             Entry::Dir(p) => writeln!(list, "dir {p} 0755 0 0")?,
@@ -215,6 +234,23 @@ pub fn initramfs_list(ws: &Workspace, img: &Image) -> Result<PathBuf> {
                 let src = kbuild::kselftest(ws)?;
                 writeln!(list, "file {p} {} 0755 0 0", src.display())?;
                 sources.push(src);
+            }
+            Entry::HostBinary(p) => {
+                for file in std::iter::once(p.to_string()).chain(shared_libraries(p)?) {
+                    let mut dir = PathBuf::new();
+                    for part in Path::new(&file)
+                        .parent()
+                        .into_iter()
+                        .flat_map(Path::iter)
+                        .skip(1)
+                    {
+                        dir.push(part);
+                        if dirs.insert(dir.clone()) {
+                            writeln!(list, "dir /{} 0755 0 0", dir.display())?;
+                        }
+                    }
+                    writeln!(list, "file {file} {file} 0755 0 0")?;
+                }
             }
             Entry::Filler(..) => {}
         }
@@ -297,6 +333,7 @@ fn disk(ws: &Workspace, img: &Image) -> Result<PathBuf> {
             }
             Entry::ManyFiles(..) => return Err("ManyFiles is for initramfs images".into()),
             Entry::Kselftest(p) => copy_exec(&kbuild::kselftest(ws)?, &at(p))?,
+            Entry::HostBinary(_) => return Err("HostBinary is for initramfs images".into()),
         }
     }
     copy_exec(Path::new(BUSYBOX), &at("/bin/busybox"))?;
@@ -329,6 +366,17 @@ fn guest_program(ws: &Workspace, name: &str) -> Result<PathBuf> {
             .arg(&src))?;
     }
     Ok(bin)
+}
+
+/// The absolute paths of the shared libraries `ldd` lists for `program`,
+/// the dynamic loader included.
+fn shared_libraries(program: &str) -> Result<Vec<String>> {
+    let out = run(Command::new("ldd").arg(program))?;
+    Ok(String::from_utf8_lossy(&out)
+        .lines()
+        .filter_map(|l| l.split_whitespace().find(|w| w.starts_with('/')))
+        .map(str::to_string)
+        .collect())
 }
 
 /// A file of `mib` MiB of incompressible bytes, made once.

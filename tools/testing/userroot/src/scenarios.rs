@@ -195,6 +195,23 @@ pub const SCENARIOS: &[Scenario] = &[
         ..EXTERNAL
     },
     Scenario {
+        name: "client-runc",
+        about: "runc (Debian) runs a busybox container from a runc spec bundle, with pivot_root",
+        initrd: Some("runc"),
+        cmdline: "ur_probe=runc",
+        expect: &[("container", "ran"), ("runc", "ok")],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "client-runc-switch-off",
+        about: "the same with initramfs_user_root=0: 'pivot_root .: invalid argument'",
+        initrd: Some("runc"),
+        cmdline: "ur_probe=runc initramfs_user_root=0",
+        expect: &[("runc", "EINVAL")],
+        log: &[],
+        ..EXTERNAL
+    },
+    Scenario {
         name: "client-disk-handoff",
         about: "initramfs /init pivot_roots to the ext4 disk and unmounts the initramfs",
         disk: Some("disk"),
