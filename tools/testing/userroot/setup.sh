@@ -14,6 +14,8 @@ PACKAGES=(
 	qemu-system-x86 busybox-static e2fsprogs ccache gnuplot-nox
 	linux-source-6.12
 	runc
+	# virtme-ng's guest init names its exit-code port through udev.
+	udev
 )
 
 step() { printf '==> %s\n' "$*"; }
