@@ -5,6 +5,7 @@
 # needs, on a bare Debian 12 machine. Idempotent: each step checks first and
 # says what it is doing.
 set -euo pipefail
+export PATH="$HOME/.cargo/bin:$PATH"
 
 BINDGEN_VERSION=0.72.1
 PACKAGES=(
@@ -16,7 +17,11 @@ PACKAGES=(
 	runc
 	# virtme-ng's guest init names its exit-code port through udev.
 	udev
+	python3-venv
 )
+# virtme-ng goes into a venv of Debian's python3 in the cache, whatever
+# python3 a login shell would find.
+VENV=${USERROOT_CACHE:-$HOME/.cache/linux-userroot}/venv
 
 step() { printf '==> %s\n' "$*"; }
 
@@ -49,10 +54,11 @@ else
 	step "cargo: bindgen-cli $BINDGEN_VERSION present"
 fi
 
-if ! python3 -c 'import virtme_ng' 2>/dev/null && ! command -v vng >/dev/null; then
-	step "pip: installing virtme-ng"
-	python3 -m pip install --quiet virtme-ng
+if ! [ -x "$VENV/bin/vng" ]; then
+	step "pip: installing virtme-ng into $VENV"
+	/usr/bin/python3 -m venv "$VENV"
+	"$VENV/bin/pip" install --quiet virtme-ng
 else
-	step "pip: virtme-ng present"
+	step "pip: virtme-ng present in $VENV"
 fi
 step "set-up done"

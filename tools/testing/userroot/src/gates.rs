@@ -6,7 +6,7 @@
 use std::fs;
 use std::process::{Command, Stdio};
 
-use crate::workspace::{run, Workspace};
+use crate::workspace::Workspace;
 use crate::{kbuild, qemu, Result};
 
 /// The Rust objects the patch adds, relative to the tree.
@@ -45,12 +45,8 @@ pub const GATES: &[Gate] = &[
 fn vng_kselftest(ws: &Workspace) -> Result<Vec<String>> {
     let kernel = ws.build("default").join(qemu::ARCH.kernel_image);
     let test = kbuild::kselftest(ws)?;
-    // pip puts vng beside the interpreter, which may not be on PATH.
-    let scripts = run(Command::new("python3").args([
-        "-c",
-        "import sysconfig; print(sysconfig.get_path('scripts'))",
-    ]))?;
-    let vng = std::path::Path::new(String::from_utf8_lossy(&scripts).trim()).join("vng");
+    // Set-up installs vng into a venv in the cache.
+    let vng = ws.cache.join("venv/bin/vng");
     let out = Command::new("timeout")
         .arg("600")
         .arg(&vng)
