@@ -45,11 +45,18 @@ pub const GATES: &[Gate] = &[
 fn vng_kselftest(ws: &Workspace) -> Result<Vec<String>> {
     let kernel = ws.build("default").join(qemu::ARCH.kernel_image);
     let test = kbuild::kselftest(ws)?;
-    // Set-up installs vng into a venv in the cache.
-    let vng = ws.cache.join("venv/bin/vng");
+    // Set-up installs vng into a venv in the cache; vng runs the venv's
+    // virtme-run through PATH.
+    let venv_bin = ws.cache.join("venv/bin");
+    let path = format!(
+        "{}:{}",
+        venv_bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let out = Command::new("timeout")
         .arg("600")
-        .arg(&vng)
+        .arg(venv_bin.join("vng"))
+        .env("PATH", path)
         .arg("--run")
         .arg(&kernel)
         .args(["--disable-kvm", "--force-9p", "--memory", "1G", "--"])
