@@ -48,17 +48,25 @@ const DEFAULT_RDINIT: &CStr = c_str!("/init");
 #[link_section = ".init.data"]
 static ENABLED: AtomicBool = AtomicBool::new(true);
 
-/// The rootfs root, kept while the unpacking thread is chrooted into the
-/// user root so that it can get back.
-struct SavedRoot(UnsafeCell<Option<bindings::path>>);
+/// What [`initramfs_user_root_mount`] leaves for
+/// [`initramfs_user_root_finish`] while the initramfs is unpacked.
+struct Pending {
+    /// The rootfs root, to get back from the user root.
+    rootfs: bindings::path,
+    /// The parsed command line, for `rdinit=`.
+    cmdline: Cmdline,
+}
+
+/// Holds the [`Pending`] state between the two calls.
+struct PendingCell(UnsafeCell<Option<Pending>>);
 
 // SAFETY: Only `do_populate_rootfs()` uses it, from the one async worker that
 // unpacks the initramfs: first through `initramfs_user_root_mount()`, then
 // through `initramfs_user_root_finish()`, never concurrently.
-unsafe impl Sync for SavedRoot {}
+unsafe impl Sync for PendingCell {}
 
 #[link_section = ".init.data"]
-static ROOTFS_ROOT: SavedRoot = SavedRoot(UnsafeCell::new(None));
+static PENDING: PendingCell = PendingCell(UnsafeCell::new(None));
 
 /// The filesystem of the user root: the one rootfs has, so that the system
 /// sees the same kind of root as without the user root.
@@ -180,31 +188,30 @@ pub extern "C" fn initramfs_user_root_mount() -> bool {
             .get(Param::Root)
             .is_some_and(|root| !root.is_empty()),
     );
-    let ok = match mount_and_enter(options) {
-        Ok(()) => true,
+    match mount_and_enter(options) {
+        Ok(rootfs) => {
+            // SAFETY: See `PendingCell`; nothing else uses it now.
+            unsafe { *PENDING.0.get() = Some(Pending { rootfs, cmdline }) };
+            true
+        }
         Err(e) => {
             pr_err!(
                 "cannot mount the user root: error {}; unpacking into rootfs\n",
                 e.to_errno()
             );
+            cmdline.free();
             false
         }
-    };
-    cmdline.free();
-    ok
+    }
 }
 
-/// Saves the rootfs root and enters the user root; on failure leaves
-/// everything as it was.
+/// Enters the user root and returns the rootfs root to get back to; on
+/// failure leaves everything as it was.
 #[link_section = ".init.text"]
-fn mount_and_enter(options: Option<&CStr>) -> Result {
+fn mount_and_enter(options: Option<&CStr>) -> Result<bindings::path> {
     let rootfs = vfs::lookup(c_str!("/"))?;
     match enter(&rootfs, options) {
-        Ok(()) => {
-            // SAFETY: See `SavedRoot`; nothing else uses it now.
-            unsafe { *ROOTFS_ROOT.0.get() = Some(rootfs) };
-            Ok(())
-        }
+        Ok(()) => Ok(rootfs),
         Err(e) => {
             vfs::put(rootfs);
             Err(e)
@@ -257,15 +264,11 @@ fn enter(rootfs: &bindings::path, options: Option<&CStr>) -> Result {
 #[no_mangle]
 #[link_section = ".init.text"]
 pub unsafe extern "C" fn initramfs_user_root_finish(unpack_error: *const c_char) -> bool {
-    // SAFETY: See `SavedRoot`; `initramfs_user_root_mount()` is done with it.
-    let Some(rootfs) = (unsafe { (*ROOTFS_ROOT.0.get()).take() }) else {
+    // SAFETY: See `PendingCell`; `initramfs_user_root_mount()` is done with it.
+    let Some(Pending { rootfs, cmdline }) = (unsafe { (*PENDING.0.get()).take() }) else {
         return false;
     };
-    let rdinit = Cmdline::parse();
-    let rdinit_name = match &rdinit {
-        Ok(cmdline) => cmdline.get(Param::Rdinit).unwrap_or(DEFAULT_RDINIT),
-        Err(_) => DEFAULT_RDINIT,
-    };
+    let rdinit_name = cmdline.get(Param::Rdinit).unwrap_or(DEFAULT_RDINIT);
     // Still chrooted: an absolute symlink at the rdinit path resolves inside
     // the user root, as it will for init.
     let has_rdinit = vfs::eaccess(rdinit_name).is_ok();
@@ -309,9 +312,7 @@ pub unsafe extern "C" fn initramfs_user_root_finish(unpack_error: *const c_char)
         leave();
     }
     vfs::put(rootfs);
-    if let Ok(cmdline) = rdinit {
-        cmdline.free();
-    }
+    cmdline.free();
     switched
 }
 
