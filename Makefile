@@ -12,7 +12,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 CARGO_ARGS := --quiet --release --manifest-path $(TOOL_DIR)/Cargo.toml
 USERROOT := $(CARGO_TARGET_DIR)/release/userroot
 
-.PHONY: help setup tool tree patches kernel run test list bench
+.PHONY: help setup tool tree patches kernel run test list bench series
 
 help:
 	@echo "make run      build the kernel, boot it from an initramfs, show what pivot_root does"
@@ -21,6 +21,7 @@ help:
 	@echo "make kernel   build the default kernel (VARIANT=name for another); prints its bzImage"
 	@echo "make tree     unpack the kernel source and apply the project's files and patches"
 	@echo "make patches  write edits made in the tree back as <file>.patch and new files"
+	@echo "make series   write the patch series with a cover letter; prints its directory"
 	@echo "make list     list kernel variants and boot scenarios"
 	@echo "make setup    install packages and toolchain pieces (done by the others too)"
 	@echo "cache: $(USERROOT_CACHE)"
@@ -32,7 +33,7 @@ tool: setup
 	@echo "==> building the test runner"
 	@cargo build $(CARGO_ARGS)
 
-tree patches run list: tool
+tree patches run list series: tool
 	@$(USERROOT) $@
 
 kernel: tool

@@ -18,6 +18,8 @@ PACKAGES=(
 	# virtme-ng's guest init names its exit-code port through udev.
 	udev
 	python3-venv
+	# The series gates: git trees, rst syntax, checkpatch's SPDX check.
+	git python3-docutils python3-ply python3-git
 )
 # virtme-ng goes into a venv of Debian's python3 in the cache, whatever
 # python3 a login shell would find.

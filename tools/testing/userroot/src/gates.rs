@@ -6,7 +6,8 @@
 use std::fs;
 use std::process::{Command, Stdio};
 
-use crate::workspace::Workspace;
+use crate::series::{self, Part, PATCHES};
+use crate::workspace::{run, Workspace};
 use crate::{kbuild, qemu, Result};
 
 /// The Rust objects the patch adds, relative to the tree.
@@ -35,6 +36,26 @@ pub const GATES: &[Gate] = &[
     Gate {
         name: "vng-kselftest",
         run: vng_kselftest,
+    },
+    Gate {
+        name: "series-checkpatch",
+        run: series_checkpatch,
+    },
+    Gate {
+        name: "series-every-patch-builds",
+        run: series_builds,
+    },
+    Gate {
+        name: "series-w1-no-new-warnings",
+        run: series_w1,
+    },
+    Gate {
+        name: "series-rustdoc",
+        run: series_rustdoc,
+    },
+    Gate {
+        name: "series-docs",
+        run: series_docs,
     },
 ];
 
@@ -109,4 +130,114 @@ fn clippy_and_modpost(ws: &Workspace) -> Result<Vec<String>> {
         })
         .map(|l| format!("{FULL_VARIANT}: {l}"))
         .collect())
+}
+
+/// `scripts/checkpatch.pl --strict` on every patch of the series. A finding
+/// passes only if [`series::JUSTIFIED`] explains it for that patch.
+fn series_checkpatch(ws: &Workspace) -> Result<Vec<String>> {
+    let s = series::get(ws)?;
+    let mut failures = Vec::new();
+    for patch in &s.patches {
+        let out = Command::new("perl")
+            .current_dir(&s.tree)
+            .args(["scripts/checkpatch.pl", "--strict", "--show-types", "--no-summary"])
+            .arg(patch)
+            .output()?;
+        let name = patch.file_name().unwrap_or_default().to_string_lossy();
+        let text = String::from_utf8_lossy(&out.stdout);
+        for finding in text
+            .lines()
+            .filter(|l| ["ERROR:", "WARNING:", "CHECK:"].iter().any(|k| l.starts_with(k)))
+        {
+            match series::JUSTIFIED
+                .iter()
+                .find(|j| name.starts_with(j.patch) && finding.contains(j.finding))
+            {
+                Some(j) => println!("#   {name}: {finding}\n#     kept: {}", j.why),
+                None => failures.push(format!("{name}: {finding}")),
+            }
+        }
+        if !out.status.success() && failures.is_empty() && !text.contains("WARNING:") {
+            failures.push(format!("{name}: checkpatch failed:\n{text}"));
+        }
+    }
+    Ok(failures)
+}
+
+/// The base and every commit of the series build (bzImage; the kselftest
+/// from the commit that adds it).
+fn series_builds(ws: &Workspace) -> Result<Vec<String>> {
+    Ok(series::build_all(ws)?
+        .iter()
+        .filter_map(|b| Some(format!("{}: {}", b.title, b.error.as_ref()?)))
+        .collect())
+}
+
+/// No commit has a `W=1` warning in the touched files that the base does
+/// not have.
+fn series_w1(ws: &Workspace) -> Result<Vec<String>> {
+    let builds = series::build_all(ws)?;
+    let base = &builds[0].w1;
+    Ok(builds[1..]
+        .iter()
+        .flat_map(|b| {
+            b.w1.iter()
+                .filter(|w| !base.contains(w))
+                .map(move |w| format!("{}: {w}", b.title))
+        })
+        .collect())
+}
+
+/// `make LLVM=1 rustdoc` on the series' last commit.
+fn series_rustdoc(ws: &Workspace) -> Result<Vec<String>> {
+    let s = series::get(ws)?;
+    series::build_all(ws)?;
+    let dir = series::build_dir(ws, FULL_VARIANT);
+    Ok(
+        match kbuild::make_in(ws, &s.tree, &dir, "series", &["rustdoc"]) {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![e.to_string()],
+        },
+    )
+}
+
+/// The documentation the series touches: `scripts/kernel-doc` finds no
+/// more in the C files than at the base, and docutils parses the rst
+/// files without a warning.
+fn series_docs(ws: &Workspace) -> Result<Vec<String>> {
+    let s = series::get(ws)?;
+    let git = series::git(ws, s)?;
+    let touched: Vec<&str> = PATCHES
+        .iter()
+        .flat_map(|p| p.parts)
+        .map(|part| match part {
+            Part::File(f) | Part::Hunks(f, _) => f.trim_end_matches(".patch"),
+        })
+        .collect();
+    let kernel_doc = |rev: &str, file: &str| -> Result<String> {
+        git.run(&["checkout", "-q", "-f", rev])?;
+        let out = Command::new("perl")
+            .current_dir(&s.tree)
+            .args(["scripts/kernel-doc", "-none", "-Wall", file])
+            .output()?;
+        Ok(String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let mut failures = Vec::new();
+    for file in touched.iter().filter(|f| f.ends_with(".c") || f.ends_with(".h")) {
+        let before = kernel_doc(s.commits[0].as_str(), file)?;
+        let after = kernel_doc(series::BRANCH, file)?;
+        if after.lines().count() > before.lines().count() {
+            failures.push(format!("kernel-doc {file}:\n{after}"));
+        }
+    }
+    for file in touched.iter().filter(|f| f.ends_with(".rst")) {
+        if let Err(e) = run(Command::new("rst2pseudoxml")
+            .args(["--report=2", "--halt=2", "--no-generator"])
+            .arg(s.tree.join(file))
+            .arg("/dev/null"))
+        {
+            failures.push(format!("{file}: {e}"));
+        }
+    }
+    Ok(failures)
 }

@@ -6,7 +6,7 @@
 //! common, and a warm CI run recompiles nothing.
 
 use std::fs::{self, File};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -42,12 +42,16 @@ pub fn build(ws: &Workspace, v: &Variant) -> Result<PathBuf> {
 /// returns the binary. `O=` keeps the tree clean.
 pub fn kselftest(ws: &Workspace) -> Result<PathBuf> {
     make(ws, "default", &["headers"])?;
-    let out = ws.build("default");
+    kselftest_in(&ws.tree(), &ws.build("default"))
+}
+
+/// [`kselftest`] for any source tree and build directory with headers.
+pub fn kselftest_in(tree: &Path, out: &Path) -> Result<PathBuf> {
     let log = out.join("userroot-kselftest.log");
     let file = File::create(&log)?;
     let status = Command::new("make")
         .arg("-C")
-        .arg(ws.tree().join("tools/testing/selftests"))
+        .arg(tree.join("tools/testing/selftests"))
         .arg(format!("O={}", out.display()))
         .args([
             "TARGETS=filesystems/pivot_root",
@@ -76,14 +80,25 @@ fn rust_available(ws: &Workspace, v: &Variant) -> Result<()> {
 /// Runs make in a variant's build directory, output to a log, a progress
 /// line every minute, the log's tail on failure.
 pub fn make(ws: &Workspace, variant: &str, targets: &[&str]) -> Result<()> {
-    let dir = ws.build(variant);
+    make_in(ws, &ws.tree(), &ws.build(variant), variant, targets)
+}
+
+/// [`make`] for any source tree and build directory; `label` names the
+/// kernel in messages.
+pub fn make_in(
+    ws: &Workspace,
+    tree: &Path,
+    dir: &Path,
+    label: &str,
+    targets: &[&str],
+) -> Result<()> {
     let log_path = dir.join("userroot-make.log");
     let log = File::create(&log_path)?;
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get() + 1);
     let start = Instant::now();
     let mut child = Command::new("make")
         .arg("-C")
-        .arg(ws.tree())
+        .arg(tree)
         .arg(format!("O={}", dir.display()))
         .args([
             "LLVM=1",
@@ -108,7 +123,7 @@ pub fn make(ws: &Workspace, variant: &str, targets: &[&str]) -> Result<()> {
         if start.elapsed() >= next {
             let lines = fs::read_to_string(&log_path).map_or(0, |s| s.lines().count());
             step(&format!(
-                "  kernel '{variant}' {}: {} ({lines} lines of output)",
+                "  kernel '{label}' {}: {} ({lines} lines of output)",
                 targets.join(" "),
                 elapsed(start)
             ));
@@ -121,7 +136,7 @@ pub fn make(ws: &Workspace, variant: &str, targets: &[&str]) -> Result<()> {
         let tail: Vec<_> = out.lines().rev().take(30).collect();
         let tail: Vec<_> = tail.into_iter().rev().collect();
         return Err(format!(
-            "make {} for kernel '{variant}' failed; log: {}\n{}",
+            "make {} for kernel '{label}' failed; log: {}\n{}",
             targets.join(" "),
             log_path.display(),
             tail.join("\n")
@@ -130,7 +145,7 @@ pub fn make(ws: &Workspace, variant: &str, targets: &[&str]) -> Result<()> {
     }
     if start.elapsed() > Duration::from_secs(5) {
         step(&format!(
-            "kernel '{variant}' {} done in {}",
+            "kernel '{label}' {} done in {}",
             targets.join(" "),
             elapsed(start)
         ));

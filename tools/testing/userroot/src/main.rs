@@ -17,6 +17,7 @@ mod parser;
 mod printer;
 mod qemu;
 mod scenarios;
+mod series;
 mod tree;
 mod workspace;
 
@@ -36,6 +37,7 @@ usage: userroot COMMAND [ARGS]
   run               build, boot from an initramfs and show what pivot_root(2) does
   test [PATTERN]    build what the scenarios need and boot them all (or those matching)
   list              list the boot scenarios
+  series            write the patch series for the list; last line: its directory
   bench [BOOTS]     boot cost and hand-off figures, side by side (default 3 boots)
 
 environment: USERROOT_CACHE (default ~/.cache/linux-userroot),
@@ -78,6 +80,10 @@ fn run(args: &[String]) -> Result<bool> {
             return scenarios::run_all(&ws, arg(1));
         }
         Some("list") => scenarios::list(),
+        Some("series") => {
+            tree::materialise(&ws)?;
+            println!("{}", series::get(&ws)?.dir.display());
+        }
         Some("bench") => {
             tree::materialise(&ws)?;
             // Instruction-counted boots repeat exactly; more only show it.

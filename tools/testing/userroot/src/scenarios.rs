@@ -381,18 +381,17 @@ pub fn run_all(ws: &Workspace, pattern: Option<&str>) -> Result<bool> {
         .iter()
         .filter(|s| pattern.is_none_or(|p| s.name.contains(p)))
         .collect();
-    if chosen.is_empty() {
-        return Err(format!("no scenario matches {pattern:?}; see `userroot list`").into());
+    let gates: Vec<_> = gates::GATES
+        .iter()
+        .filter(|g| pattern.is_none_or(|p| g.name.contains(p)))
+        .collect();
+    if chosen.is_empty() && gates.is_empty() {
+        return Err(format!("nothing matches {pattern:?}; see `userroot list`").into());
     }
     let mut runner = Runner::new(ws)?;
     for s in &chosen {
         runner.kernel(s.kernel)?;
     }
-    let gates: Vec<_> = if pattern.is_none() {
-        gates::GATES.iter().collect()
-    } else {
-        Vec::new()
-    };
     if !gates.is_empty() {
         runner.kernel(gates::FULL_VARIANT)?;
     }

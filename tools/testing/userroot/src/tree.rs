@@ -22,7 +22,7 @@ const TARBALL: &str = "/usr/src/linux-source-6.12.tar.xz";
 /// The upstream version our patches are made against.
 pub const PINNED: &str = "6.12.117";
 /// Records which package version `pristine` holds.
-const STAMP: &str = ".userroot-package";
+pub const STAMP: &str = ".userroot-package";
 /// Checkout paths that are tooling, not part of the kernel patch.
 const TOOLING: &[&str] = &["tools/testing/userroot/"];
 
@@ -186,7 +186,7 @@ fn ensure_pristine(ws: &Workspace) -> Result<String> {
 
 /// What the tree must hold at each project path: new files as they are,
 /// patched files as pristine plus the patch.
-fn wanted_files(ws: &Workspace) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
+pub fn wanted_files(ws: &Workspace) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
     let scratch = ws.cache.join("src/scratch");
     let mut wanted = BTreeMap::new();
     for rel in kernel_files(ws)? {
@@ -220,7 +220,7 @@ fn wanted_files(ws: &Workspace) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
 
 /// The checkout's kernel files: tracked or new, not ignored, not tooling,
 /// not top-level project files.
-fn kernel_files(ws: &Workspace) -> Result<Vec<PathBuf>> {
+pub fn kernel_files(ws: &Workspace) -> Result<Vec<PathBuf>> {
     let out = run(Command::new("git").arg("-C").arg(&ws.repo).args([
         "ls-files",
         "--cached",
