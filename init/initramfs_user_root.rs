@@ -31,6 +31,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
 use kernel::c_str;
 use kernel::error::{code, to_result, Result};
+use kernel::page::PAGE_SIZE;
 use kernel::ffi::{c_char, c_int, c_void};
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -52,7 +53,7 @@ static ENABLED: AtomicBool = AtomicBool::new(true);
 /// [`initramfs_user_root_finish`] while the initramfs is unpacked.
 struct Pending {
     /// The rootfs root, to get back from the user root.
-    rootfs: bindings::path,
+    rootfs: vfs::Path,
     /// The parsed command line, for `rdinit=`.
     cmdline: Cmdline,
 }
@@ -60,9 +61,10 @@ struct Pending {
 /// Holds the [`Pending`] state between the two calls.
 struct PendingCell(UnsafeCell<Option<Pending>>);
 
-// SAFETY: Only `do_populate_rootfs()` uses it, from the one async worker that
-// unpacks the initramfs: first through `initramfs_user_root_mount()`, then
-// through `initramfs_user_root_finish()`, never concurrently.
+// SAFETY: It is only used by `initramfs_user_root_mount()` and
+// `initramfs_user_root_finish()`, whose safety contracts require them to be
+// called once each, in that order, by the one thread that unpacks the
+// initramfs: never concurrently.
 unsafe impl Sync for PendingCell {}
 
 #[link_section = ".init.data"]
@@ -70,7 +72,7 @@ static PENDING: PendingCell = PendingCell(UnsafeCell::new(None));
 
 /// The filesystem of the user root: the one rootfs has, so that the system
 /// sees the same kind of root as without the user root.
-pub enum FsType {
+enum FsType {
     /// rootfs is tmpfs (`CONFIG_TMPFS` and no `root=`, or `rootfstype=tmpfs`).
     Tmpfs,
     /// rootfs is ramfs.
@@ -78,9 +80,10 @@ pub enum FsType {
 }
 
 impl FsType {
-    /// The type of a filesystem with the superblock magic `magic`.
+    /// The type of a filesystem with the superblock magic `magic`; rootfs is
+    /// tmpfs or ramfs, nothing else.
     #[link_section = ".init.text"]
-    pub fn from_magic(magic: u64) -> Self {
+    fn from_magic(magic: u64) -> Self {
         if magic == u64::from(bindings::TMPFS_MAGIC) {
             FsType::Tmpfs
         } else {
@@ -90,7 +93,7 @@ impl FsType {
 
     /// The name `mount(2)` knows it by.
     #[link_section = ".init.text"]
-    pub fn name(&self) -> &'static CStr {
+    fn name(&self) -> &'static CStr {
         match self {
             FsType::Tmpfs => c_str!("tmpfs"),
             FsType::Ramfs => c_str!("ramfs"),
@@ -104,7 +107,7 @@ impl FsType {
 /// it, `rootflags=` applies as in the 2021 patch, but only when no `root=` is
 /// given: with `root=` those flags belong to the disk root.
 #[link_section = ".init.text"]
-pub fn mount_options<'a>(
+fn mount_options<'a>(
     initramfs_options: Option<&'a CStr>,
     rootflags: Option<&'a CStr>,
     root_given: bool,
@@ -117,7 +120,7 @@ pub fn mount_options<'a>(
 }
 
 /// What happens to the user root once the initramfs is unpacked.
-pub enum Outcome {
+enum Outcome {
     /// It becomes `/`.
     Switch,
     /// There is no rdinit program: the kernel will mount `root=` as it would
@@ -131,7 +134,7 @@ pub enum Outcome {
 impl Outcome {
     /// Decides from whether unpacking succeeded and the rdinit program exists.
     #[link_section = ".init.text"]
-    pub fn decide(unpacked: bool, has_rdinit: bool) -> Self {
+    fn decide(unpacked: bool, has_rdinit: bool) -> Self {
         match (unpacked, has_rdinit) {
             (false, _) => Outcome::UnpackFailed,
             (true, false) => Outcome::NoInit,
@@ -142,18 +145,22 @@ impl Outcome {
 
 /// Handles `initramfs_user_root=`, a boolean in `kstrtobool()` syntax.
 ///
+/// The signature is exactly that of a `__setup()` handler, `int (*)(char *)`:
+/// with `CONFIG_CFI_CLANG` an indirect call checks it. Returns 1, so the
+/// parameter is never passed on to init, even when its value is rejected.
+///
 /// # Safety
 ///
 /// `arg` is NULL or a NUL-terminated string.
 #[no_mangle]
 #[link_section = ".init.text"]
-pub unsafe extern "C" fn initramfs_user_root_setup(arg: *const c_char) -> c_int {
+pub unsafe extern "C" fn initramfs_user_root_setup(arg: *mut c_char) -> c_int {
     let mut on = false;
     // SAFETY: `arg` is a valid string by the caller's contract, `on` a valid
     // `bool`.
     if arg.is_null() || unsafe { bindings::kstrtobool(arg, &mut on) } != 0 {
         pr_warn!("initramfs_user_root= takes a boolean; ignored\n");
-        return 0;
+        return 1;
     }
     ENABLED.store(on, Ordering::Relaxed);
     1
@@ -164,9 +171,20 @@ pub unsafe extern "C" fn initramfs_user_root_setup(arg: *const c_char) -> c_int 
 /// Returns `true` when the caller must unpack the initramfs (built-in, then
 /// external) into the current root and then call
 /// [`initramfs_user_root_finish`]; `false` leaves rootfs untouched.
+///
+/// The root and working directory change for every thread that shares the
+/// caller's `fs_struct`: the unpacking worker, init and the kernel threads.
+/// A usermode helper forked meanwhile copies the user root as its root and
+/// so finds the initramfs once it is unpacked, as it would in rootfs.
+///
+/// # Safety
+///
+/// Called once, before anything is unpacked, by the thread that unpacks the
+/// initramfs; [`initramfs_user_root_finish`] must follow on the same thread
+/// when this returns `true`.
 #[no_mangle]
 #[link_section = ".init.text"]
-pub extern "C" fn initramfs_user_root_mount() -> bool {
+pub unsafe extern "C" fn initramfs_user_root_mount() -> bool {
     if !ENABLED.load(Ordering::Relaxed) {
         pr_info!("user root disabled by initramfs_user_root=\n");
         return false;
@@ -190,7 +208,7 @@ pub extern "C" fn initramfs_user_root_mount() -> bool {
     );
     match mount_and_enter(options) {
         Ok(rootfs) => {
-            // SAFETY: See `PendingCell`; nothing else uses it now.
+            // SAFETY: By this function's contract nothing else uses it now.
             unsafe { *PENDING.0.get() = Some(Pending { rootfs, cmdline }) };
             true
         }
@@ -208,12 +226,12 @@ pub extern "C" fn initramfs_user_root_mount() -> bool {
 /// Enters the user root and returns the rootfs root to get back to; on
 /// failure leaves everything as it was.
 #[link_section = ".init.text"]
-fn mount_and_enter(options: Option<&CStr>) -> Result<bindings::path> {
-    let rootfs = vfs::lookup(c_str!("/"))?;
+fn mount_and_enter(options: Option<&CStr>) -> Result<vfs::Path> {
+    let rootfs = vfs::Path::lookup(c_str!("/"))?;
     match enter(&rootfs, options) {
         Ok(()) => Ok(rootfs),
         Err(e) => {
-            vfs::put(rootfs);
+            rootfs.put();
             Err(e)
         }
     }
@@ -222,9 +240,8 @@ fn mount_and_enter(options: Option<&CStr>) -> Result<bindings::path> {
 /// Mounts the user root on [`MOUNTPOINT`] and makes it the root and working
 /// directory; on failure leaves everything as it was.
 #[link_section = ".init.text"]
-fn enter(rootfs: &bindings::path, options: Option<&CStr>) -> Result {
-    let fs = FsType::from_magic(vfs::statfs_magic(rootfs)?);
-    // Said before mounting: the mount consumes the options.
+fn enter(rootfs: &vfs::Path, options: Option<&CStr>) -> Result {
+    let fs = FsType::from_magic(rootfs.statfs_magic()?);
     pr_info!(
         "unpacking into a user root ({}, options \"{}\")\n",
         fs.name(),
@@ -234,20 +251,21 @@ fn enter(rootfs: &bindings::path, options: Option<&CStr>) -> Result {
         Err(e) if e != code::EEXIST => return Err(e),
         _ => {}
     }
-    // The options are a private copy: mounting consumes them in place.
     if let Err(e) = vfs::mount(SOURCE, MOUNTPOINT, Some(fs.name()), 0, options) {
         let _ = vfs::rmdir(MOUNTPOINT);
         return Err(e);
     }
-    if let Err(e) = vfs::chdir(MOUNTPOINT) {
-        leave();
-        return Err(e);
-    }
-    if let Err(e) = vfs::chroot(c_str!(".")) {
-        vfs::set_pwd(rootfs);
-        leave();
-        return Err(e);
-    }
+    let user_root = match vfs::Path::lookup(MOUNTPOINT) {
+        Ok(user_root) => user_root,
+        Err(e) => {
+            leave();
+            return Err(e);
+        }
+    };
+    // Nothing can fail from here on.
+    vfs::set_pwd(&user_root);
+    vfs::set_root(&user_root);
+    user_root.put();
     Ok(())
 }
 
@@ -259,12 +277,14 @@ fn enter(rootfs: &bindings::path, options: Option<&CStr>) -> Result {
 ///
 /// # Safety
 ///
-/// `unpack_error` is NULL or a NUL-terminated string; the caller has closed
-/// every file it opened in the user root.
+/// Called once, by the thread that called [`initramfs_user_root_mount`],
+/// after unpacking. `unpack_error` is NULL or a NUL-terminated string; the
+/// caller has closed every file it opened in the user root.
 #[no_mangle]
 #[link_section = ".init.text"]
 pub unsafe extern "C" fn initramfs_user_root_finish(unpack_error: *const c_char) -> bool {
-    // SAFETY: See `PendingCell`; `initramfs_user_root_mount()` is done with it.
+    // SAFETY: By this function's contract `initramfs_user_root_mount()` is
+    // done with it and nothing else uses it.
     let Some(Pending { rootfs, cmdline }) = (unsafe { (*PENDING.0.get()).take() }) else {
         return false;
     };
@@ -311,34 +331,31 @@ pub unsafe extern "C" fn initramfs_user_root_finish(unpack_error: *const c_char)
         vfs::set_pwd(&rootfs);
         leave();
     }
-    vfs::put(rootfs);
+    rootfs.put();
     cmdline.free();
     switched
 }
 
 /// Moves the user root (the working directory) onto `/` and makes it the
-/// root, as `prepare_namespace()` does; undoes the move if that fails.
+/// root and working directory, as `prepare_namespace()` does with
+/// `MS_MOVE` and `chroot(".")`. Either the move fails and nothing changed,
+/// or the user root is `/`: setting the root of a held path cannot fail.
 #[link_section = ".init.text"]
 fn switch() -> Result {
-    vfs::mount(
+    let user_root = vfs::Path::lookup(c_str!("."))?;
+    if let Err(e) = vfs::mount(
         c_str!("."),
         c_str!("/"),
         None,
         bindings::MS_MOVE as usize,
         None,
-    )?;
-    if let Err(e) = vfs::chroot(c_str!(".")) {
-        // The rootfs root still resolves `/root`: the user root is stacked
-        // on top of it, not on the path walk from it.
-        vfs::mount(
-            c_str!("."),
-            MOUNTPOINT,
-            None,
-            bindings::MS_MOVE as usize,
-            None,
-        )?;
+    ) {
+        user_root.put();
         return Err(e);
     }
+    vfs::set_root(&user_root);
+    vfs::set_pwd(&user_root);
+    user_root.put();
     Ok(())
 }
 
@@ -368,6 +385,9 @@ enum Param {
 }
 
 impl Param {
+    /// How many there are.
+    const COUNT: usize = 4;
+
     /// The parameter called `name`, if it is one of ours.
     #[link_section = ".init.text"]
     fn from_name(name: &[u8]) -> Option<Self> {
@@ -382,9 +402,12 @@ impl Param {
 }
 
 /// A private, parsed copy of the kernel command line (bootconfig included).
+///
+/// Freed with [`Cmdline::free`] rather than `Drop`: the compiler's drop glue
+/// would be in `.text` and call into `.init.text`, a section mismatch.
 struct Cmdline {
     buf: *mut c_char,
-    values: [*const c_char; 4],
+    values: [*const c_char; Param::COUNT],
 }
 
 impl Cmdline {
@@ -408,7 +431,7 @@ impl Cmdline {
         }
         let mut cmdline = Cmdline {
             buf,
-            values: [ptr::null(); 4],
+            values: [ptr::null(); Param::COUNT],
         };
         // SAFETY: `buf` is a writable NUL-terminated copy that outlives the
         // call; `cmdline` is what `note_param` expects as its argument.
@@ -470,35 +493,49 @@ unsafe extern "C" fn note_param(
 mod vfs {
     use super::*;
 
-    /// Looks `name` up; the result must go back through [`put`].
-    #[link_section = ".init.text"]
-    pub(super) fn lookup(name: &CStr) -> Result<bindings::path> {
-        let mut path = bindings::path {
-            mnt: ptr::null_mut(),
-            dentry: ptr::null_mut(),
-        };
-        // SAFETY: `name` is a valid string, `path` a valid out-parameter.
-        to_result(unsafe { bindings::kern_path(name.as_char_ptr(), 0, &mut path) })?;
-        Ok(path)
+    /// A looked-up path, holding references to its mount and dentry.
+    ///
+    /// Released with [`Path::put`] rather than `Drop`: the compiler's drop
+    /// glue would be in `.text` and call into `.init.text`, a section
+    /// mismatch. Forgetting it leaks, nothing worse.
+    pub(super) struct Path(bindings::path);
+
+    impl Path {
+        /// Looks `name` up.
+        #[link_section = ".init.text"]
+        pub(super) fn lookup(name: &CStr) -> Result<Self> {
+            let mut path = bindings::path {
+                mnt: ptr::null_mut(),
+                dentry: ptr::null_mut(),
+            };
+            // SAFETY: `name` is a valid string, `path` a valid out-parameter.
+            to_result(unsafe { bindings::kern_path(name.as_char_ptr(), 0, &mut path) })?;
+            Ok(Self(path))
+        }
+
+        /// Drops the references.
+        #[link_section = ".init.text"]
+        pub(super) fn put(self) {
+            // SAFETY: `self.0` holds the references `kern_path()` took, and
+            // `self` is consumed, so they are put once.
+            unsafe { bindings::path_put(&self.0) };
+        }
+
+        /// The superblock magic of the filesystem here.
+        #[link_section = ".init.text"]
+        pub(super) fn statfs_magic(&self) -> Result<u64> {
+            // SAFETY: All-zero is a valid `kstatfs`.
+            let mut st: bindings::kstatfs = unsafe { core::mem::zeroed() };
+            // SAFETY: `self.0` is a live path, `st` a valid out-parameter.
+            to_result(unsafe { bindings::vfs_statfs(&self.0, &mut st) })?;
+            Ok(st.f_type as u64)
+        }
     }
 
-    /// Drops the references [`lookup`] took.
-    #[link_section = ".init.text"]
-    pub(super) fn put(path: bindings::path) {
-        // SAFETY: `path` holds references from `kern_path()`.
-        unsafe { bindings::path_put(&path) };
-    }
-
-    /// The superblock magic of the filesystem at `path`.
-    #[link_section = ".init.text"]
-    pub(super) fn statfs_magic(path: &bindings::path) -> Result<u64> {
-        // SAFETY: All-zero is a valid `kstatfs`.
-        let mut st: bindings::kstatfs = unsafe { core::mem::zeroed() };
-        // SAFETY: `path` is a live path, `st` a valid out-parameter.
-        to_result(unsafe { bindings::vfs_statfs(path, &mut st) })?;
-        Ok(st.f_type as u64)
-    }
-
+    /// `mount(2)` for the kernel. `init_mount()` takes the options as a
+    /// page, as `mount(2)` copies them: it parses them in place and writes
+    /// a NUL at `data[PAGE_SIZE - 1]`. So they go into a page-sized copy,
+    /// as `mount_root_generic()` does for `rootflags=`.
     #[link_section = ".init.text"]
     pub(super) fn mount(
         source: &CStr,
@@ -508,48 +545,64 @@ mod vfs {
         options: Option<&CStr>,
     ) -> Result {
         let fstype = fstype.map_or(ptr::null(), CStr::as_char_ptr);
-        // `init_mount()` takes writable data and parses it in place.
-        let data = options.map_or(ptr::null_mut(), |o| o.as_char_ptr().cast_mut().cast());
-        // SAFETY: The strings are valid; the options are a private copy.
-        to_result(unsafe {
+        let mut data: *mut c_char = ptr::null_mut();
+        if let Some(o) = options {
+            let len = o.as_bytes().len();
+            if len >= PAGE_SIZE {
+                return Err(code::EINVAL);
+            }
+            // SAFETY: Allocating with no object to reallocate.
+            data = unsafe {
+                bindings::krealloc(
+                    ptr::null(),
+                    PAGE_SIZE,
+                    bindings::GFP_KERNEL | bindings::__GFP_ZERO,
+                )
+            }
+            .cast();
+            if data.is_null() {
+                return Err(code::ENOMEM);
+            }
+            // SAFETY: `o` has `len` bytes, `data` `PAGE_SIZE` zeroed ones, and
+            // `len < PAGE_SIZE` leaves the copy NUL-terminated.
+            unsafe { ptr::copy_nonoverlapping(o.as_char_ptr(), data, len) };
+        }
+        // SAFETY: The strings are valid; `data` is NULL or a page-sized,
+        // NUL-terminated copy that nothing else uses.
+        let ret = unsafe {
             bindings::init_mount(
                 source.as_char_ptr(),
                 target.as_char_ptr(),
                 fstype,
                 flags,
-                data,
+                data.cast(),
             )
-        })
+        };
+        // SAFETY: `data` is NULL or came from `krealloc()`; `init_mount()`
+        // keeps no reference to it.
+        unsafe { bindings::kfree(data.cast::<c_void>()) };
+        to_result(ret)
     }
 
+    /// `umount2(2)` for the kernel.
     #[link_section = ".init.text"]
     pub(super) fn umount(target: &CStr, flags: c_int) -> Result {
         // SAFETY: `target` is a valid string.
         to_result(unsafe { bindings::init_umount(target.as_char_ptr(), flags) })
     }
 
+    /// `mkdir(2)` for the kernel.
     #[link_section = ".init.text"]
     pub(super) fn mkdir(name: &CStr, mode: u16) -> Result {
         // SAFETY: `name` is a valid string.
         to_result(unsafe { bindings::init_mkdir(name.as_char_ptr(), mode) })
     }
 
+    /// `rmdir(2)` for the kernel.
     #[link_section = ".init.text"]
     pub(super) fn rmdir(name: &CStr) -> Result {
         // SAFETY: `name` is a valid string.
         to_result(unsafe { bindings::init_rmdir(name.as_char_ptr()) })
-    }
-
-    #[link_section = ".init.text"]
-    pub(super) fn chdir(name: &CStr) -> Result {
-        // SAFETY: `name` is a valid string.
-        to_result(unsafe { bindings::init_chdir(name.as_char_ptr()) })
-    }
-
-    #[link_section = ".init.text"]
-    pub(super) fn chroot(name: &CStr) -> Result {
-        // SAFETY: `name` is a valid string.
-        to_result(unsafe { bindings::init_chroot(name.as_char_ptr()) })
     }
 
     /// Whether `name` exists and may be accessed, as `kernel_init` checks
@@ -563,17 +616,17 @@ mod vfs {
     /// Sets the root of the calling thread, and so of init and the kernel
     /// threads, which share its `fs_struct`.
     #[link_section = ".init.text"]
-    pub(super) fn set_root(path: &bindings::path) {
+    pub(super) fn set_root(path: &Path) {
         // SAFETY: `current` is valid and kernel threads always have `fs`;
         // `path` is live.
-        unsafe { bindings::set_fs_root((*bindings::get_current()).fs, path) };
+        unsafe { bindings::set_fs_root((*bindings::get_current()).fs, &path.0) };
     }
 
     /// Sets the working directory the same way.
     #[link_section = ".init.text"]
-    pub(super) fn set_pwd(path: &bindings::path) {
+    pub(super) fn set_pwd(path: &Path) {
         // SAFETY: As for `set_root`.
-        unsafe { bindings::set_fs_pwd((*bindings::get_current()).fs, path) };
+        unsafe { bindings::set_fs_pwd((*bindings::get_current()).fs, &path.0) };
     }
 }
 

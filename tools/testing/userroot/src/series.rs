@@ -190,6 +190,7 @@ fn write(ws: &Workspace) -> Result<Series> {
         "format-patch",
         "-q",
         "--cover-letter",
+        "--subject-prefix=PATCH 6.12.y",
         "--no-signature",
         "-o",
         &dir.to_string_lossy(),

@@ -109,6 +109,20 @@ pub fn export(ws: &Workspace) -> Result<()> {
                     .strip_prefix(ws.tree())?
                     .components()
                     .collect::<PathBuf>();
+                // A checkout file edited since it was last applied would be
+                // lost: `make tree` brings it into the tree instead.
+                let in_repo = read_opt(&ws.repo.join(&rel));
+                if in_repo.is_some()
+                    && in_repo != read_opt(&ws.applied().join(&rel))
+                    && in_repo != read_opt(&ws.tree().join(&rel))
+                {
+                    return Err(format!(
+                        "{} is edited in the checkout and in the tree; run `make tree` \
+                         first or merge by hand",
+                        rel.display()
+                    )
+                    .into());
+                }
                 fs::copy(ws.tree().join(&rel), ensure_parent(&ws.repo.join(&rel))?)?;
                 new += 1;
                 kept.insert(rel);
