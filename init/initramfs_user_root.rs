@@ -31,8 +31,8 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
 use kernel::c_str;
 use kernel::error::{code, to_result, Result};
-use kernel::page::PAGE_SIZE;
 use kernel::ffi::{c_char, c_int, c_void};
+use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 use kernel::str::CStr;
 

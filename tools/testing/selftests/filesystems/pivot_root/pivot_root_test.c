@@ -66,20 +66,24 @@ static int booted_from_initramfs(const struct root_mount *m)
 	return !strcmp(m->fstype, "rootfs") || !strcmp(m->source, "rootfs");
 }
 
-/* A private mount namespace with a fresh tmpfs at dir and dir/old in it. */
+/*
+ * A private mount namespace with a tmpfs on /tmp, so that nothing is left
+ * in the system's /tmp, and a fresh tmpfs at dir with dir/old in it.
+ */
 static int enter_private_tmpfs(const char *dir)
 {
 	char old[256];
 
 	if (unshare(CLONE_NEWNS) ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("pivot-test-tmp", "/tmp", "tmpfs", 0, "size=1m"))
 		return -1;
-	if (mkdir(dir, 0755) && errno != EEXIST)
+	if (mkdir(dir, 0755))
 		return -1;
 	if (mount("pivot-test", dir, "tmpfs", 0, "size=1m"))
 		return -1;
 	snprintf(old, sizeof(old), "%s/old", dir);
-	return mkdir(old, 0755) && errno != EEXIST ? -1 : 0;
+	return mkdir(old, 0755);
 }
 
 #define NEW_ROOT "/tmp/pivot-root-test"
@@ -87,8 +91,8 @@ static int enter_private_tmpfs(const char *dir)
 
 /*
  * Runs fn in a child and returns its exit status: 0 pass, 4 skip. The
- * child's mounts go with its namespace; the directories it made under /tmp
- * are removed here.
+ * child's mounts, and the directories it makes in them, go with its
+ * namespace.
  */
 static int in_child(int (*fn)(void))
 {
@@ -98,9 +102,7 @@ static int in_child(int (*fn)(void))
 	if (pid == 0)
 		_exit(fn());
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		status = 1 << 8;
-	rmdir(NEW_ROOT);
-	rmdir(OTHER);
+		return 1;
 	return WEXITSTATUS(status);
 }
 
@@ -183,8 +185,7 @@ static int do_classic_errors(void)
 	if (enter_private_tmpfs(NEW_ROOT))
 		return 2;
 	/* put_old on another mount, not at or underneath new_root */
-	if ((mkdir(OTHER, 0755) && errno != EEXIST) ||
-	    mount("pivot-other", OTHER, "tmpfs", 0, NULL))
+	if (mkdir(OTHER, 0755) || mount("pivot-other", OTHER, "tmpfs", 0, NULL))
 		return 2;
 	if (pivot_errno(NEW_ROOT, OTHER) != EINVAL)
 		return 10;
