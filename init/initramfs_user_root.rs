@@ -251,7 +251,9 @@ fn enter(rootfs: &vfs::Path, options: Option<&CStr>) -> Result {
         Err(e) if e != code::EEXIST => return Err(e),
         _ => {}
     }
-    if let Err(e) = vfs::mount(SOURCE, MOUNTPOINT, Some(fs.name()), 0, options) {
+    // No relatime: rootfs, mounted by the kernel, has none either.
+    let flags = bindings::MS_STRICTATIME as usize;
+    if let Err(e) = vfs::mount(SOURCE, MOUNTPOINT, Some(fs.name()), flags, options) {
         let _ = vfs::rmdir(MOUNTPOINT);
         return Err(e);
     }
@@ -289,15 +291,13 @@ pub unsafe extern "C" fn initramfs_user_root_finish(unpack_error: *const c_char)
         return false;
     };
     let rdinit_name = cmdline.get(Param::Rdinit).unwrap_or(DEFAULT_RDINIT);
-    // Still chrooted: an absolute symlink at the rdinit path resolves inside
-    // the user root, as it will for init.
+    // An absolute symlink at the rdinit path resolves inside the user root,
+    // as it will for init.
     let has_rdinit = vfs::eaccess(rdinit_name).is_ok();
-    // Back to the rootfs root; the working directory stays in the user root.
-    vfs::set_root(&rootfs);
 
     let unpacked = unpack_error.is_null();
     let switched = match Outcome::decide(unpacked, has_rdinit) {
-        Outcome::Switch => match switch() {
+        Outcome::Switch => match switch(&rootfs) {
             Ok(()) => {
                 pr_debug!("the user root is now /; pivot_root(2) works from it\n");
                 true
@@ -328,6 +328,7 @@ pub unsafe extern "C" fn initramfs_user_root_finish(unpack_error: *const c_char)
         }
     };
     if !switched {
+        vfs::set_root(&rootfs);
         vfs::set_pwd(&rootfs);
         leave();
     }
@@ -336,27 +337,26 @@ pub unsafe extern "C" fn initramfs_user_root_finish(unpack_error: *const c_char)
     switched
 }
 
-/// Moves the user root (the working directory) onto `/` and makes it the
-/// root and working directory, as `prepare_namespace()` does with
-/// `MS_MOVE` and `chroot(".")`. Either the move fails and nothing changed,
-/// or the user root is `/`: setting the root of a held path cannot fail.
+/// Moves the user root onto the rootfs root, where `prepare_namespace()`
+/// moves a disk root. The user root stays the root throughout, so a thread
+/// that copies the root meanwhile (a usermode helper being forked) never
+/// sees rootfs: the mount at `/` (the user root) moves onto `.` (the rootfs
+/// root, the working directory for the move), then the working directory
+/// goes back. Either the move fails and nothing changed, or it is done.
 #[link_section = ".init.text"]
-fn switch() -> Result {
-    let user_root = vfs::Path::lookup(c_str!("."))?;
-    if let Err(e) = vfs::mount(
-        c_str!("."),
+fn switch(rootfs: &vfs::Path) -> Result {
+    let user_root = vfs::Path::lookup(c_str!("/"))?;
+    vfs::set_pwd(rootfs);
+    let moved = vfs::mount(
         c_str!("/"),
+        c_str!("."),
         None,
         bindings::MS_MOVE as usize,
         None,
-    ) {
-        user_root.put();
-        return Err(e);
-    }
-    vfs::set_root(&user_root);
+    );
     vfs::set_pwd(&user_root);
     user_root.put();
-    Ok(())
+    moved
 }
 
 /// Unmounts the user root and removes its mountpoint, so that rootfs looks
@@ -388,15 +388,27 @@ impl Param {
     /// How many there are.
     const COUNT: usize = 4;
 
-    /// The parameter called `name`, if it is one of ours.
+    /// The parameter called `name`, if it is one of ours. As for every
+    /// parameter (`parameqn()`), `-` and `_` are the same.
     #[link_section = ".init.text"]
     fn from_name(name: &[u8]) -> Option<Self> {
-        match name {
-            b"root" => Some(Param::Root),
-            b"rootflags" => Some(Param::Rootflags),
-            b"initramfs_options" => Some(Param::InitramfsOptions),
-            b"rdinit" => Some(Param::Rdinit),
-            _ => None,
+        let is = |want: &[u8]| {
+            name.len() == want.len()
+                && name
+                    .iter()
+                    .zip(want)
+                    .all(|(&a, &b)| a == b || (a == b'-' && b == b'_'))
+        };
+        if is(b"root") {
+            Some(Param::Root)
+        } else if is(b"rootflags") {
+            Some(Param::Rootflags)
+        } else if is(b"initramfs_options") {
+            Some(Param::InitramfsOptions)
+        } else if is(b"rdinit") {
+            Some(Param::Rdinit)
+        } else {
+            None
         }
     }
 }
@@ -708,7 +720,7 @@ mod tests {
     #[link_section = ".init.text"]
     extern "C" fn command_line_parsing(_test: *mut kunit) {
         let line = c_str!(
-            "root=/dev/vda rdinit=/a initramfs_options=\"size=1m,mode=0755\" rootfstype=ramfs \
+            "root=/dev/vda rdinit=/a initramfs-options=\"size=1m,mode=0755\" rootfstype=ramfs \
              rdinit=/b rootflags -- rdinit=/c"
         );
         let Ok(cmdline) = Cmdline::parse_from(line) else {
@@ -722,7 +734,7 @@ mod tests {
         );
         // The last one before `--` wins; what follows `--` is init's.
         check!("command_line_parsing", get(Param::Rdinit) == Some(b"/b"));
-        // Quotes are stripped and commas kept.
+        // Quotes are stripped and commas kept; `-` stands for `_`.
         check!(
             "command_line_parsing",
             get(Param::InitramfsOptions) == Some(b"size=1m,mode=0755")

@@ -48,13 +48,18 @@ static int read_root_mount(struct root_mount *m)
 		return -1;
 	while (fgets(line, sizeof(line), f)) {
 		char root[256], point[256], *dash;
+		int id, parent;
 
-		if (sscanf(line, "%d %d %*s %255s %255s", &m->id, &m->parent,
+		if (sscanf(line, "%d %d %*s %255s %255s", &id, &parent,
 			   root, point) != 4 || strcmp(point, "/"))
 			continue;
 		dash = strstr(line, " - ");
-		if (dash && sscanf(dash, " - %63s %63s", m->fstype, m->source) == 2)
-			found = 1; /* the last "/" line is the one on top */
+		/* the last "/" line is the one on top */
+		if (dash && sscanf(dash, " - %63s %63s", m->fstype, m->source) == 2) {
+			m->id = id;
+			m->parent = parent;
+			found = 1;
+		}
 	}
 	fclose(f);
 	return found ? 0 : -1;
