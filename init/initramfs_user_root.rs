@@ -392,25 +392,35 @@ impl Param {
     /// parameter (`parameqn()`), `-` and `_` are the same.
     #[link_section = ".init.text"]
     fn from_name(name: &[u8]) -> Option<Self> {
-        let is = |want: &[u8]| {
-            name.len() == want.len()
-                && name
-                    .iter()
-                    .zip(want)
-                    .all(|(&a, &b)| a == b || (a == b'-' && b == b'_'))
-        };
-        if is(b"root") {
+        if same_name(name, b"root") {
             Some(Param::Root)
-        } else if is(b"rootflags") {
+        } else if same_name(name, b"rootflags") {
             Some(Param::Rootflags)
-        } else if is(b"initramfs_options") {
+        } else if same_name(name, b"initramfs_options") {
             Some(Param::InitramfsOptions)
-        } else if is(b"rdinit") {
+        } else if same_name(name, b"rdinit") {
             Some(Param::Rdinit)
         } else {
             None
         }
     }
+}
+
+/// Whether the parameter `name` is `want`, with `-` for `_` allowed. A plain
+/// loop: an iterator adapter would be instantiated outside `.init.text`.
+#[link_section = ".init.text"]
+fn same_name(name: &[u8], want: &[u8]) -> bool {
+    if name.len() != want.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < want.len() {
+        if name[i] != want[i] && !(name[i] == b'-' && want[i] == b'_') {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// A private, parsed copy of the kernel command line (bootconfig included).
