@@ -53,6 +53,12 @@ pub const VARIANTS: &[Variant] = &[
         ..DEFAULT
     },
     Variant {
+        name: "kasan",
+        about: "the same kernel with KASAN, for the feature's memory accesses",
+        fragments: &["base", "rust", "containers", "virtio", "user-root", "kasan"],
+        ..DEFAULT
+    },
+    Variant {
         name: "norust",
         about: "the same kernel without CONFIG_RUST (so without the feature)",
         fragments: &["base", "containers", "virtio"],

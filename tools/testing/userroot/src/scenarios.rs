@@ -362,6 +362,36 @@ pub const SCENARIOS: &[Scenario] = &[
         kernel: "nouserroot",
         ..DISK_ROOT
     },
+    // KASAN makes the memory errors of the paths above visible: the
+    // switch, a fallback after a failed unpack, and mount options with a
+    // fallback (path_mount() writes data[PAGE_SIZE - 1] of them).
+    Scenario {
+        name: "kasan-external",
+        about: "KASAN kernel: external initramfs, the user root; no KASAN report",
+        kernel: "kasan",
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "kasan-truncated",
+        about: "KASAN kernel: truncated initramfs, fallback to rootfs; no KASAN report",
+        kernel: "kasan",
+        initrd: Some("truncated"),
+        expect: STOCK,
+        log: &["initramfs: unpacking into the user root failed"],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "kasan-options-no-init",
+        about: "KASAN kernel: initramfs_options=, no /init, disk root; no KASAN report",
+        kernel: "kasan",
+        initrd: Some("no-init"),
+        cmdline: "root=/dev/vda rw initramfs_options=mode=0755",
+        log: &[
+            "initramfs: unpacking into a user root (ramfs, options \"mode=0755\")",
+            "initramfs: no /init in the initramfs; unmounting the user root",
+        ],
+        ..DISK_ROOT
+    },
 ];
 
 /// Prints the kernel variants and the scenarios.
