@@ -388,39 +388,26 @@ impl Param {
     /// How many there are.
     const COUNT: usize = 4;
 
-    /// The parameter called `name`, if it is one of ours. As for every
-    /// parameter (`parameqn()`), `-` and `_` are the same.
+    /// The parameter called `name`, if it is one of ours, compared as the
+    /// kernel compares every parameter name (`-` and `_` are the same).
     #[link_section = ".init.text"]
-    fn from_name(name: &[u8]) -> Option<Self> {
-        if same_name(name, b"root") {
+    fn from_name(name: &CStr) -> Option<Self> {
+        let is = |want: &CStr| {
+            // SAFETY: Both are valid NUL-terminated strings.
+            unsafe { bindings::parameq(name.as_char_ptr(), want.as_char_ptr()) }
+        };
+        if is(c_str!("root")) {
             Some(Param::Root)
-        } else if same_name(name, b"rootflags") {
+        } else if is(c_str!("rootflags")) {
             Some(Param::Rootflags)
-        } else if same_name(name, b"initramfs_options") {
+        } else if is(c_str!("initramfs_options")) {
             Some(Param::InitramfsOptions)
-        } else if same_name(name, b"rdinit") {
+        } else if is(c_str!("rdinit")) {
             Some(Param::Rdinit)
         } else {
             None
         }
     }
-}
-
-/// Whether the parameter `name` is `want`, with `-` for `_` allowed. A plain
-/// loop: an iterator adapter would be instantiated outside `.init.text`.
-#[link_section = ".init.text"]
-fn same_name(name: &[u8], want: &[u8]) -> bool {
-    if name.len() != want.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < want.len() {
-        if name[i] != want[i] && !(name[i] == b'-' && want[i] == b'_') {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 /// A private, parsed copy of the kernel command line (bootconfig included).
@@ -504,7 +491,7 @@ unsafe extern "C" fn note_param(
     // SAFETY: `arg` is the `Cmdline` passed to `parse_args()`; `param` is a
     // NUL-terminated string in its buffer.
     let (cmdline, name) = unsafe { (&mut *arg.cast::<Cmdline>(), CStr::from_char_ptr(param)) };
-    if let (Some(p), false) = (Param::from_name(name.as_bytes()), val.is_null()) {
+    if let (Some(p), false) = (Param::from_name(name), val.is_null()) {
         cmdline.values[p as usize] = val;
     }
     0

@@ -260,7 +260,7 @@ fn boot_sample(
     }))
 }
 
-/// One hand-off boot.
+/// What one hand-off boot measured.
 struct HandoffSample {
     /// Between the guest's marks before and after the hand-off.
     ms: f64,
