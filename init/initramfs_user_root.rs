@@ -7,17 +7,25 @@
 //! `EINVAL` and the initramfs can never be unmounted: container runtimes fall
 //! back to `MS_MOVE` + `chroot()`, and `switch_root` has to delete files.
 //!
-//! With `CONFIG_INITRAMFS_USER_ROOT`, `do_populate_rootfs()` first calls
-//! [`initramfs_user_root_mount`]: before anything is unpacked, it mounts a
-//! second instance of the filesystem rootfs has (tmpfs or ramfs), the "user
-//! root", on `/root` and makes it the root and working directory of the
-//! unpacking thread, so every name in the archives lands in it. After
-//! unpacking, [`initramfs_user_root_finish`] either moves the user root onto
-//! `/` and makes it the root of init and the kernel threads, as
-//! `prepare_namespace()` does for a disk root, or, when there is no rdinit
-//! program or unpacking failed, unmounts it so that the stock code unpacks
-//! into rootfs exactly as before. Nothing here panics: every failure is
-//! reported and falls back to stock behaviour.
+//! With `CONFIG_INITRAMFS_USER_ROOT`, `populate_rootfs()` first calls
+//! [`initramfs_user_root_mount`], before it queues the unpacking work and
+//! before it enables usermode helpers. That mounts a second instance of the
+//! filesystem rootfs has (tmpfs or ramfs), the "user root", on top of the
+//! rootfs root, where `prepare_namespace()` puts a disk root, and makes it the
+//! root and working directory of init and the kernel threads, which share
+//! one `fs_struct`. Nothing can copy that root meanwhile: helpers are still
+//! disabled and init has not started user space. The archives are then
+//! unpacked into the user root, and a usermode helper forked while they are
+//! finds its program there once they are, as it would in rootfs.
+//!
+//! After unpacking, [`initramfs_user_root_finish`] leaves everything as it
+//! is when the rdinit program is there: the user root is `/`. Otherwise, or
+//! when unpacking failed, it detaches the user root while it is still the
+//! root and gives the rootfs root back to every task that has the user root
+//! as its root or working directory (init, the kernel threads and the helpers
+//! forked meanwhile), each task's pair in one step, as `pivot_root(2)` does.
+//! The stock code then unpacks into rootfs exactly as before. Nothing here
+//! panics: every failure is reported and falls back to stock behaviour.
 //!
 //! The inputs are read from a private copy of the command line, because the
 //! rootfs mount has already consumed `initramfs_options=` in place and a
@@ -38,8 +46,6 @@ use kernel::str::CStr;
 
 const __LOG_PREFIX: &[u8] = b"initramfs\0";
 
-/// Where the user root is mounted while the initramfs is unpacked into it.
-const MOUNTPOINT: &CStr = c_str!("/root");
 /// The user root's source in mountinfo: it holds what rootfs used to.
 const SOURCE: &CStr = c_str!("rootfs");
 /// The rdinit program when `rdinit=` is not given (see `init/main.c`).
@@ -52,9 +58,9 @@ static ENABLED: AtomicBool = AtomicBool::new(true);
 /// What [`initramfs_user_root_mount`] leaves for
 /// [`initramfs_user_root_finish`] while the initramfs is unpacked.
 struct Pending {
-    /// The rootfs root, to get back from the user root.
-    rootfs: vfs::Path,
-    /// The parsed command line, for `rdinit=`.
+    /// The mounted and entered user root.
+    entered: Entered,
+    /// The parsed command line, for `rdinit=` and the options.
     cmdline: Cmdline,
 }
 
@@ -62,9 +68,9 @@ struct Pending {
 struct PendingCell(UnsafeCell<Option<Pending>>);
 
 // SAFETY: It is only used by `initramfs_user_root_mount()` and
-// `initramfs_user_root_finish()`, whose safety contracts require them to be
-// called once each, in that order, by the one thread that unpacks the
-// initramfs: never concurrently.
+// `initramfs_user_root_finish()`. Their contracts have init call the first
+// once, before it queues the unpacking work, and that work call the second
+// once: queueing the work orders the two, so they never run concurrently.
 unsafe impl Sync for PendingCell {}
 
 #[link_section = ".init.data"]
@@ -72,6 +78,7 @@ static PENDING: PendingCell = PendingCell(UnsafeCell::new(None));
 
 /// The filesystem of the user root: the one rootfs has, so that the system
 /// sees the same kind of root as without the user root.
+#[derive(Clone, Copy)]
 enum FsType {
     /// rootfs is tmpfs (`CONFIG_TMPFS` and no `root=`, or `rootfstype=tmpfs`).
     Tmpfs,
@@ -93,7 +100,7 @@ impl FsType {
 
     /// The name `mount(2)` knows it by.
     #[link_section = ".init.text"]
-    fn name(&self) -> &'static CStr {
+    fn name(self) -> &'static CStr {
         match self {
             FsType::Tmpfs => c_str!("tmpfs"),
             FsType::Ramfs => c_str!("ramfs"),
@@ -101,28 +108,45 @@ impl FsType {
     }
 }
 
-/// The mount options of the user root.
+/// The parameter whose value the user root is mounted with, if any.
 ///
 /// `initramfs_options=` is meant for the initramfs root and wins. Without
 /// it, `rootflags=` applies as in the 2021 patch, but only when no `root=` is
 /// given: with `root=` those flags belong to the disk root.
 #[link_section = ".init.text"]
-fn mount_options<'a>(
-    initramfs_options: Option<&'a CStr>,
-    rootflags: Option<&'a CStr>,
-    root_given: bool,
-) -> Option<&'a CStr> {
-    match (initramfs_options, rootflags) {
-        (Some(options), _) => Some(options),
-        (None, Some(flags)) if !root_given => Some(flags),
-        _ => None,
+fn options_param(initramfs_options: bool, rootflags: bool, root_given: bool) -> Option<Param> {
+    if initramfs_options {
+        Some(Param::InitramfsOptions)
+    } else if rootflags && !root_given {
+        Some(Param::Rootflags)
+    } else {
+        None
     }
+}
+
+/// Whether the comma-separated mount options `options` hold the `ro` flag,
+/// which would make the user root read-only and unpacking into it fail.
+#[link_section = ".init.text"]
+fn has_ro_flag(options: &CStr) -> bool {
+    let bytes = options.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i <= bytes.len() {
+        if i == bytes.len() || bytes[i] == b',' {
+            if i - start == 2 && bytes[start] == b'r' && bytes[start + 1] == b'o' {
+                return true;
+            }
+            start = i + 1;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// What happens to the user root once the initramfs is unpacked.
 enum Outcome {
-    /// It becomes `/`.
-    Switch,
+    /// It stays `/`.
+    Keep,
     /// There is no rdinit program: the kernel will mount `root=` as it would
     /// without the user root, so it goes.
     NoInit,
@@ -138,7 +162,7 @@ impl Outcome {
         match (unpacked, has_rdinit) {
             (false, _) => Outcome::UnpackFailed,
             (true, false) => Outcome::NoInit,
-            (true, true) => Outcome::Switch,
+            (true, true) => Outcome::Keep,
         }
     }
 }
@@ -166,22 +190,19 @@ pub unsafe extern "C" fn initramfs_user_root_setup(arg: *mut c_char) -> c_int {
     1
 }
 
-/// Mounts the user root and enters it, before anything is unpacked.
+/// Mounts the user root on top of the rootfs root and makes it the root and
+/// working directory of init and the kernel threads.
 ///
 /// Returns `true` when the caller must unpack the initramfs (built-in, then
 /// external) into the current root and then call
 /// [`initramfs_user_root_finish`]; `false` leaves rootfs untouched.
 ///
-/// The root and working directory change for every thread that shares the
-/// caller's `fs_struct`: the unpacking worker, init and the kernel threads.
-/// A usermode helper forked meanwhile copies the user root as its root and
-/// so finds the initramfs once it is unpacked, as it would in rootfs.
-///
 /// # Safety
 ///
-/// Called once, before anything is unpacked, by the thread that unpacks the
-/// initramfs; [`initramfs_user_root_finish`] must follow on the same thread
-/// when this returns `true`.
+/// Called once, by init, before the unpacking work is queued and before
+/// usermode helpers are enabled, so that no task can copy the root while it
+/// changes; [`initramfs_user_root_finish`] must follow, from the unpacking
+/// work, when this returns `true`.
 #[no_mangle]
 #[link_section = ".init.text"]
 pub unsafe extern "C" fn initramfs_user_root_mount() -> bool {
@@ -199,17 +220,10 @@ pub unsafe extern "C" fn initramfs_user_root_mount() -> bool {
             return false;
         }
     };
-    let options = mount_options(
-        cmdline.get(Param::InitramfsOptions),
-        cmdline.get(Param::Rootflags),
-        cmdline
-            .get(Param::Root)
-            .is_some_and(|root| !root.is_empty()),
-    );
-    match mount_and_enter(options) {
-        Ok(rootfs) => {
+    match Entered::enter(&cmdline) {
+        Ok(entered) => {
             // SAFETY: By this function's contract nothing else uses it now.
-            unsafe { *PENDING.0.get() = Some(Pending { rootfs, cmdline }) };
+            unsafe { *PENDING.0.get() = Some(Pending { entered, cmdline }) };
             true
         }
         Err(e) => {
@@ -223,71 +237,153 @@ pub unsafe extern "C" fn initramfs_user_root_mount() -> bool {
     }
 }
 
-/// Enters the user root and returns the rootfs root to get back to; on
-/// failure leaves everything as it was.
-#[link_section = ".init.text"]
-fn mount_and_enter(options: Option<&CStr>) -> Result<vfs::Path> {
-    let rootfs = vfs::Path::lookup(c_str!("/"))?;
-    match enter(&rootfs, options) {
-        Ok(()) => Ok(rootfs),
-        Err(e) => {
-            rootfs.put();
-            Err(e)
-        }
-    }
+/// The user root while it is mounted and entered.
+///
+/// Released with [`Entered::release`] rather than `Drop`, as [`vfs::Path`].
+struct Entered {
+    /// The rootfs root, to give back on a fallback.
+    rootfs: vfs::Path,
+    /// The root of the user root.
+    user_root: vfs::Path,
+    /// Its filesystem.
+    fs: FsType,
+    /// The parameter whose value it was mounted with.
+    options: Option<Param>,
 }
 
-/// Mounts the user root on [`MOUNTPOINT`] and makes it the root and working
-/// directory; on failure leaves everything as it was.
-#[link_section = ".init.text"]
-fn enter(rootfs: &vfs::Path, options: Option<&CStr>) -> Result {
-    let fs = FsType::from_magic(rootfs.statfs_magic()?);
-    pr_info!(
-        "unpacking into a user root ({}, options \"{}\")\n",
-        fs.name(),
-        options.unwrap_or(c_str!(""))
-    );
-    match vfs::mkdir(MOUNTPOINT, 0o700) {
-        Err(e) if e != code::EEXIST => return Err(e),
-        _ => {}
-    }
-    // No relatime: rootfs, mounted by the kernel, has none either.
-    let flags = bindings::MS_STRICTATIME as usize;
-    if let Err(e) = vfs::mount(SOURCE, MOUNTPOINT, Some(fs.name()), flags, options) {
-        let _ = vfs::rmdir(MOUNTPOINT);
-        return Err(e);
-    }
-    let user_root = match vfs::Path::lookup(MOUNTPOINT) {
-        Ok(user_root) => user_root,
-        Err(e) => {
-            leave();
-            return Err(e);
+impl Entered {
+    /// Mounts the user root and enters it; on failure leaves everything as
+    /// it was.
+    #[link_section = ".init.text"]
+    fn enter(cmdline: &Cmdline) -> Result<Self> {
+        let rootfs = vfs::Path::lookup(c_str!("/"))?;
+        match Self::mount_on(rootfs, cmdline) {
+            Ok(entered) => {
+                // Init and the kernel threads share one `fs_struct`, whose
+                // root and working directory are the rootfs root: both become
+                // the user root in one step.
+                vfs::chroot_fs_refs(&entered.rootfs, &entered.user_root);
+                Ok(entered)
+            }
+            Err((rootfs, e)) => {
+                rootfs.put();
+                Err(e)
+            }
         }
-    };
-    // Nothing can fail from here on.
-    vfs::set_pwd(&user_root);
-    vfs::set_root(&user_root);
-    user_root.put();
-    Ok(())
+    }
+
+    /// Mounts the user root on top of `rootfs`, the rootfs root, with the
+    /// options of [`options_param`]. `rootflags=` that would make it
+    /// read-only or that its filesystem rejects are dropped with a warning:
+    /// they were meant for a root the kernel mounts, and without `root=` it
+    /// mounts none. `initramfs_options=` are always used.
+    #[link_section = ".init.text"]
+    fn mount_on(rootfs: vfs::Path, cmdline: &Cmdline) -> Result<Self, (vfs::Path, Error)> {
+        let fs = match rootfs.statfs_magic() {
+            Ok(magic) => FsType::from_magic(magic),
+            Err(e) => return Err((rootfs, e)),
+        };
+        let mut options = options_param(
+            cmdline.get(Param::InitramfsOptions).is_some(),
+            cmdline.get(Param::Rootflags).is_some(),
+            cmdline.has_root(),
+        );
+        if let Some(Param::Rootflags) = options {
+            let flags = cmdline.value(Param::Rootflags);
+            if has_ro_flag(flags) {
+                pr_warn!(
+                    "rootflags=\"{}\" would make the user root read-only; mounting it without them\n",
+                    flags
+                );
+                options = None;
+            }
+        }
+        if let Err(e) = Self::mount(fs, options, cmdline) {
+            let Some(Param::Rootflags) = options else {
+                return Err((rootfs, e));
+            };
+            pr_warn!(
+                "rootflags=\"{}\" rejected by the user root ({}): error {}; mounting it without them\n",
+                cmdline.value(Param::Rootflags),
+                fs.name(),
+                e.to_errno()
+            );
+            options = None;
+            if let Err(e) = Self::mount(fs, options, cmdline) {
+                return Err((rootfs, e));
+            }
+        }
+        let mut user_root = rootfs.get();
+        if !user_root.follow_down() {
+            // Nothing else mounts at this point of the boot: what was just
+            // mounted on "/" is there.
+            user_root.put();
+            return Err((rootfs, code::ENOENT));
+        }
+        Ok(Self {
+            rootfs,
+            user_root,
+            fs,
+            options,
+        })
+    }
+
+    /// Mounts an instance of `fs` on top of "/" with the value of `options`.
+    #[link_section = ".init.text"]
+    fn mount(fs: FsType, options: Option<Param>, cmdline: &Cmdline) -> Result {
+        let data = options.map(|param| cmdline.value(param));
+        // No relatime: rootfs, mounted by the kernel, has none either.
+        let flags = bindings::MS_STRICTATIME as usize;
+        vfs::mount(SOURCE, c_str!("/"), Some(fs.name()), flags, data)
+    }
+
+    /// Gives the user root up and returns `false`; returns `true` if it has
+    /// to stay the root.
+    ///
+    /// It is detached while it is still the root, so that a task that
+    /// copies the root meanwhile keeps a tree that holds the archives. Then
+    /// every task whose root or working directory it is (init, the kernel
+    /// threads, usermode helpers forked meanwhile and waiting for the
+    /// initramfs) gets the rootfs root instead, each task's pair in one step.
+    /// Its memory goes with the last reference.
+    #[link_section = ".init.text"]
+    fn leave(&self) -> bool {
+        if let Err(e) = vfs::umount(c_str!("/"), bindings::MNT_DETACH as c_int) {
+            pr_err!(
+                "cannot detach the user root: error {}; keeping it as /\n",
+                e.to_errno()
+            );
+            return true;
+        }
+        vfs::chroot_fs_refs(&self.user_root, &self.rootfs);
+        false
+    }
+
+    /// Drops the references.
+    #[link_section = ".init.text"]
+    fn release(self) {
+        self.user_root.put();
+        self.rootfs.put();
+    }
 }
 
 /// Finishes what [`initramfs_user_root_mount`] started, after unpacking.
 ///
 /// `unpack_error` is the error message of the unpacking, or NULL. Returns
-/// `true` when the user root is now `/`; `false` when it is gone and the
+/// `true` when the user root stays `/`; `false` when it is gone and the
 /// caller must unpack into rootfs as the stock kernel does.
 ///
 /// # Safety
 ///
-/// Called once, by the thread that called [`initramfs_user_root_mount`],
-/// after unpacking. `unpack_error` is NULL or a NUL-terminated string; the
-/// caller has closed every file it opened in the user root.
+/// Called once, by the unpacking work that [`initramfs_user_root_mount`]
+/// preceded, after unpacking. `unpack_error` is NULL or a NUL-terminated
+/// string; the caller has closed every file it opened in the user root.
 #[no_mangle]
 #[link_section = ".init.text"]
 pub unsafe extern "C" fn initramfs_user_root_finish(unpack_error: *const c_char) -> bool {
     // SAFETY: By this function's contract `initramfs_user_root_mount()` is
     // done with it and nothing else uses it.
-    let Some(Pending { rootfs, cmdline }) = (unsafe { (*PENDING.0.get()).take() }) else {
+    let Some(Pending { entered, cmdline }) = (unsafe { (*PENDING.0.get()).take() }) else {
         return false;
     };
     let rdinit_name = cmdline.get(Param::Rdinit).unwrap_or(DEFAULT_RDINIT);
@@ -295,27 +391,27 @@ pub unsafe extern "C" fn initramfs_user_root_finish(unpack_error: *const c_char)
     // as it will for init.
     let has_rdinit = vfs::eaccess(rdinit_name).is_ok();
 
-    let unpacked = unpack_error.is_null();
-    let switched = match Outcome::decide(unpacked, has_rdinit) {
-        Outcome::Switch => match switch(&rootfs) {
-            Ok(()) => {
-                pr_debug!("the user root is now /; pivot_root(2) works from it\n");
-                true
+    let kept = match Outcome::decide(unpack_error.is_null(), has_rdinit) {
+        Outcome::Keep => {
+            match entered.options {
+                Some(param) => pr_info!(
+                    "/ is a user root ({}, {}): pivot_root(2) works from it\n",
+                    entered.fs.name(),
+                    cmdline.value(param)
+                ),
+                None => pr_info!(
+                    "/ is a user root ({}): pivot_root(2) works from it\n",
+                    entered.fs.name()
+                ),
             }
-            Err(e) => {
-                pr_err!(
-                    "cannot make the user root /: error {}; unpacking into rootfs\n",
-                    e.to_errno()
-                );
-                false
-            }
-        },
+            true
+        }
         Outcome::NoInit => {
             pr_info!(
                 "no {} in the initramfs; unmounting the user root\n",
                 rdinit_name
             );
-            false
+            entered.leave()
         }
         Outcome::UnpackFailed => {
             // SAFETY: Not NULL here, and a valid string by the caller's contract.
@@ -324,59 +420,16 @@ pub unsafe extern "C" fn initramfs_user_root_finish(unpack_error: *const c_char)
                 "unpacking into the user root failed ({}); unpacking into rootfs\n",
                 msg
             );
-            false
+            entered.leave()
         }
     };
-    if !switched {
-        vfs::set_root(&rootfs);
-        vfs::set_pwd(&rootfs);
-        leave();
-    }
-    rootfs.put();
+    entered.release();
     cmdline.free();
-    switched
-}
-
-/// Moves the user root onto the rootfs root, where `prepare_namespace()`
-/// moves a disk root. The user root stays the root throughout, so a thread
-/// that copies the root meanwhile (a usermode helper being forked) never
-/// sees rootfs: the mount at `/` (the user root) moves onto `.` (the rootfs
-/// root, the working directory for the move), then the working directory
-/// goes back. Either the move fails and nothing changed, or it is done.
-#[link_section = ".init.text"]
-fn switch(rootfs: &vfs::Path) -> Result {
-    let user_root = vfs::Path::lookup(c_str!("/"))?;
-    vfs::set_pwd(rootfs);
-    let moved = vfs::mount(
-        c_str!("/"),
-        c_str!("."),
-        None,
-        bindings::MS_MOVE as usize,
-        None,
-    );
-    vfs::set_pwd(&user_root);
-    user_root.put();
-    moved
-}
-
-/// Unmounts the user root and removes its mountpoint, so that rootfs looks
-/// as if the user root had never been there.
-#[link_section = ".init.text"]
-fn leave() {
-    if let Err(e) = vfs::umount(MOUNTPOINT, 0) {
-        pr_warn!("user root busy: error {}; detaching it\n", e.to_errno());
-        if let Err(e) = vfs::umount(MOUNTPOINT, bindings::MNT_DETACH as c_int) {
-            pr_err!("cannot detach the user root: error {}\n", e.to_errno());
-            return;
-        }
-    }
-    if let Err(e) = vfs::rmdir(MOUNTPOINT) {
-        pr_warn!("cannot remove {}: error {}\n", MOUNTPOINT, e.to_errno());
-    }
+    kept
 }
 
 /// The boot parameters the user root depends on.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq)]
 enum Param {
     Root,
     Rootflags,
@@ -463,8 +516,23 @@ impl Cmdline {
     #[link_section = ".init.text"]
     fn get(&self, param: Param) -> Option<&CStr> {
         let value = self.values[param as usize];
+        if value.is_null() {
+            return None;
+        }
         // SAFETY: Values point into `buf`, which lives as long as `self`.
-        (!value.is_null()).then(|| unsafe { CStr::from_char_ptr(value) })
+        Some(unsafe { CStr::from_char_ptr(value) })
+    }
+
+    /// The value of `param`, empty if it was not given with one.
+    #[link_section = ".init.text"]
+    fn value(&self, param: Param) -> &CStr {
+        self.get(param).unwrap_or(c_str!(""))
+    }
+
+    /// Whether a non-empty `root=` was given.
+    #[link_section = ".init.text"]
+    fn has_root(&self) -> bool {
+        !self.value(Param::Root).is_empty()
     }
 
     /// Frees the copy.
@@ -522,11 +590,31 @@ mod vfs {
             Ok(Self(path))
         }
 
+        /// Another reference to the same path.
+        #[link_section = ".init.text"]
+        pub(super) fn get(&self) -> Self {
+            // SAFETY: `self.0` is a live path.
+            unsafe { bindings::path_get(&self.0) };
+            Self(bindings::path {
+                mnt: self.0.mnt,
+                dentry: self.0.dentry,
+            })
+        }
+
+        /// Moves to the root of the mount on top of this path; `false` if
+        /// there is none.
+        #[link_section = ".init.text"]
+        pub(super) fn follow_down(&mut self) -> bool {
+            // SAFETY: `self.0` is a live path; on success the function moves
+            // its references to the mount on top.
+            unsafe { bindings::follow_down_one(&mut self.0) != 0 }
+        }
+
         /// Drops the references.
         #[link_section = ".init.text"]
         pub(super) fn put(self) {
-            // SAFETY: `self.0` holds the references `kern_path()` took, and
-            // `self` is consumed, so they are put once.
+            // SAFETY: `self.0` holds the references taken for it, and `self`
+            // is consumed, so they are put once.
             unsafe { bindings::path_put(&self.0) };
         }
 
@@ -541,6 +629,15 @@ mod vfs {
         }
     }
 
+    /// Gives every task whose root or working directory is `old` the path
+    /// `new` instead, as `pivot_root(2)` does: each task's pair in one step,
+    /// under its `fs_struct` lock, so that a copy of it is never half done.
+    #[link_section = ".init.text"]
+    pub(super) fn chroot_fs_refs(old: &Path, new: &Path) {
+        // SAFETY: Both paths are live; the function takes its own references.
+        unsafe { bindings::chroot_fs_refs(&old.0, &new.0) };
+    }
+
     /// `mount(2)` for the kernel. `init_mount()` takes the options as a
     /// page, as `mount(2)` copies them: it parses them in place and writes
     /// a NUL at `data[PAGE_SIZE - 1]`. So they go into a page-sized copy,
@@ -553,7 +650,10 @@ mod vfs {
         flags: usize,
         options: Option<&CStr>,
     ) -> Result {
-        let fstype = fstype.map_or(ptr::null(), CStr::as_char_ptr);
+        let fstype = match fstype {
+            Some(fstype) => fstype.as_char_ptr(),
+            None => ptr::null(),
+        };
         let mut data: *mut c_char = ptr::null_mut();
         if let Some(o) = options {
             let len = o.as_bytes().len();
@@ -600,20 +700,6 @@ mod vfs {
         to_result(unsafe { bindings::init_umount(target.as_char_ptr(), flags) })
     }
 
-    /// `mkdir(2)` for the kernel.
-    #[link_section = ".init.text"]
-    pub(super) fn mkdir(name: &CStr, mode: u16) -> Result {
-        // SAFETY: `name` is a valid string.
-        to_result(unsafe { bindings::init_mkdir(name.as_char_ptr(), mode) })
-    }
-
-    /// `rmdir(2)` for the kernel.
-    #[link_section = ".init.text"]
-    pub(super) fn rmdir(name: &CStr) -> Result {
-        // SAFETY: `name` is a valid string.
-        to_result(unsafe { bindings::init_rmdir(name.as_char_ptr()) })
-    }
-
     /// Whether `name` exists and may be accessed, as `kernel_init` checks
     /// the rdinit program.
     #[link_section = ".init.text"]
@@ -621,28 +707,16 @@ mod vfs {
         // SAFETY: `name` is a valid string.
         to_result(unsafe { bindings::init_eaccess(name.as_char_ptr()) })
     }
-
-    /// Sets the root of the calling thread, and so of init and the kernel
-    /// threads, which share its `fs_struct`.
-    #[link_section = ".init.text"]
-    pub(super) fn set_root(path: &Path) {
-        // SAFETY: `current` is valid and kernel threads always have `fs`;
-        // `path` is live.
-        unsafe { bindings::set_fs_root((*bindings::get_current()).fs, &path.0) };
-    }
-
-    /// Sets the working directory the same way.
-    #[link_section = ".init.text"]
-    pub(super) fn set_pwd(path: &Path) {
-        // SAFETY: As for `set_root`.
-        unsafe { bindings::set_fs_pwd((*bindings::get_current()).fs, &path.0) };
-    }
 }
 
 /// KUnit tests of the decisions above, run at boot before the init sections
 /// are freed (`.kunit_init_test_suites`): 6.12 has no Rust KUnit suite macro,
 /// so the suite is laid out by hand as `kunit_test_init_section_suites()`
-/// does in C.
+/// does in C. As `include/kunit/test.h` asks, the suite and its cases are not
+/// init data: debugfs keeps pointers to them for the `results` file, read
+/// after the init sections are freed. The cases reference the test functions
+/// in `.init.text`, so they are `__refdata` (`.ref.data`), as in
+/// `lib/kunit/kunit-example-test.c`.
 #[cfg(CONFIG_INITRAMFS_USER_ROOT_KUNIT_TEST)]
 mod tests {
     use super::*;
@@ -656,28 +730,43 @@ mod tests {
     }
 
     #[link_section = ".init.text"]
-    fn same(a: Option<&CStr>, b: Option<&CStr>) -> bool {
-        a.map(CStr::as_bytes) == b.map(CStr::as_bytes)
+    extern "C" fn options_precedence(_test: *mut kunit) {
+        use Param::{InitramfsOptions, Rootflags};
+        // initramfs_options= wins, with or without root=.
+        check!(
+            "options_precedence",
+            options_param(true, true, false) == Some(InitramfsOptions)
+        );
+        check!(
+            "options_precedence",
+            options_param(true, true, true) == Some(InitramfsOptions)
+        );
+        // rootflags= only without root=, where it belongs to the disk.
+        check!(
+            "options_precedence",
+            options_param(false, true, false) == Some(Rootflags)
+        );
+        check!(
+            "options_precedence",
+            options_param(false, true, true).is_none()
+        );
+        check!(
+            "options_precedence",
+            options_param(false, false, false).is_none()
+        );
     }
 
     #[link_section = ".init.text"]
-    extern "C" fn options_precedence(_test: *mut kunit) {
-        let io = Some(c_str!("size=48m"));
-        let rf = Some(c_str!("size=64m"));
-        check!("options_precedence", same(mount_options(io, rf, false), io));
-        check!("options_precedence", same(mount_options(io, rf, true), io));
-        check!(
-            "options_precedence",
-            same(mount_options(None, rf, false), rf)
-        );
-        check!(
-            "options_precedence",
-            mount_options(None, rf, true).is_none()
-        );
-        check!(
-            "options_precedence",
-            mount_options(None, None, false).is_none()
-        );
+    extern "C" fn read_only_flag(_test: *mut kunit) {
+        check!("read_only_flag", has_ro_flag(c_str!("ro")));
+        check!("read_only_flag", has_ro_flag(c_str!("size=1m,ro")));
+        check!("read_only_flag", has_ro_flag(c_str!("ro,size=1m")));
+        check!("read_only_flag", has_ro_flag(c_str!("a,ro,b")));
+        check!("read_only_flag", !has_ro_flag(c_str!("")));
+        check!("read_only_flag", !has_ro_flag(c_str!("rw")));
+        check!("read_only_flag", !has_ro_flag(c_str!("root=ro")));
+        check!("read_only_flag", !has_ro_flag(c_str!("rox,xro")));
+        check!("read_only_flag", !has_ro_flag(c_str!("subvol=@")));
     }
 
     #[link_section = ".init.text"]
@@ -698,7 +787,7 @@ mod tests {
     extern "C" fn outcome_decision(_test: *mut kunit) {
         check!(
             "outcome_decision",
-            matches!(Outcome::decide(true, true), Outcome::Switch)
+            matches!(Outcome::decide(true, true), Outcome::Keep)
         );
         check!(
             "outcome_decision",
@@ -729,6 +818,7 @@ mod tests {
             "command_line_parsing",
             get(Param::Root) == Some(b"/dev/vda")
         );
+        check!("command_line_parsing", cmdline.has_root());
         // The last one before `--` wins; what follows `--` is init's.
         check!("command_line_parsing", get(Param::Rdinit) == Some(b"/b"));
         // Quotes are stripped and commas kept; `-` stands for `_`.
@@ -738,6 +828,18 @@ mod tests {
         );
         // A parameter without a value has none.
         check!("command_line_parsing", get(Param::Rootflags).is_none());
+        check!(
+            "command_line_parsing",
+            cmdline.value(Param::Rootflags).is_empty()
+        );
+        cmdline.free();
+
+        // An empty root= is no root=.
+        let Ok(cmdline) = Cmdline::parse_from(c_str!("root= quiet")) else {
+            check!("command_line_parsing", false);
+            return;
+        };
+        check!("command_line_parsing", !cmdline.has_root());
         cmdline.free();
     }
 
@@ -750,9 +852,10 @@ mod tests {
         case
     }
 
-    #[link_section = ".init.data"]
-    static mut CASES: [kunit_case; 5] = [
+    #[link_section = ".ref.data"]
+    static mut CASES: [kunit_case; 6] = [
         case(c_str!("options_precedence"), options_precedence),
+        case(c_str!("read_only_flag"), read_only_flag),
         case(c_str!("fs_type_follows_rootfs"), fs_type_follows_rootfs),
         case(c_str!("outcome_decision"), outcome_decision),
         case(c_str!("command_line_parsing"), command_line_parsing),
@@ -760,7 +863,6 @@ mod tests {
         unsafe { core::mem::zeroed() },
     ];
 
-    #[link_section = ".init.data"]
     static mut SUITE: kunit_suite = {
         // SAFETY: All-zero is a valid `kunit_suite` to fill in.
         let mut suite: kunit_suite = unsafe { core::mem::zeroed() };
