@@ -3,13 +3,14 @@
  * pivot_root(2) from the boot root and in private mount namespaces.
  *
  * When the system runs from its initramfs, "/" used to be rootfs, the first
- * mount, which has no parent: pivot_root(2) failed with EINVAL and container
- * runtimes fell back to chroot. With CONFIG_INITRAMFS_USER_ROOT the
- * initramfs is a mount of its own on top of rootfs. The boot-root tests
- * SKIP when the system did not boot from an initramfs and FAIL when it did
- * and pivot_root(2) still returns EINVAL. The classic cases follow LTP's
- * pivot_root01. Every test works in a child with a private mount namespace,
- * so the system's own root is never changed.
+ * mount, which is its own parent: pivot_root(2) fails with EINVAL and
+ * container runtimes fall back to chroot. With CONFIG_INITRAMFS_USER_ROOT
+ * the initramfs is a mount of its own on top of rootfs (and on kernels with
+ * nullfs, rootfs is on top of nullfs). The tests that need "/" to have a
+ * parent SKIP where it has none, and FAIL where it has one and pivot_root(2)
+ * still fails. The classic cases follow LTP's pivot_root01. Every test works
+ * in a child with a private mount namespace and a tmpfs of its own, so the
+ * system's root and files are never changed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +28,9 @@
 
 #include "../../kselftest_harness.h"
 
+/* What a child returns to SKIP instead of passing or failing. */
+#define CHILD_SKIP 4
+
 static int sys_pivot_root(const char *new_root, const char *put_old)
 {
 	return syscall(SYS_pivot_root, new_root, put_old);
@@ -37,7 +41,7 @@ struct root_mount {
 	char fstype[64], source[64];
 };
 
-/* The mount the caller sees as "/", from its mountinfo. */
+/* The mount the caller sees as "/": the last "/" line of its mountinfo. */
 static int read_root_mount(struct root_mount *m)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "r");
@@ -54,7 +58,6 @@ static int read_root_mount(struct root_mount *m)
 			   root, point) != 4 || strcmp(point, "/"))
 			continue;
 		dash = strstr(line, " - ");
-		/* the last "/" line is the one on top */
 		if (dash && sscanf(dash, " - %63s %63s", m->fstype, m->source) == 2) {
 			m->id = id;
 			m->parent = parent;
@@ -65,38 +68,66 @@ static int read_root_mount(struct root_mount *m)
 	return found ? 0 : -1;
 }
 
-/* Booted from an initramfs: "/" is rootfs, or the user root made from it. */
-static int booted_from_initramfs(const struct root_mount *m)
+/*
+ * "/" is its own parent: the stock rootfs of a system that runs from its
+ * initramfs, where pivot_root(2) cannot work.
+ */
+static int root_is_own_parent(void)
 {
-	return !strcmp(m->fstype, "rootfs") || !strcmp(m->source, "rootfs");
+	struct root_mount m;
+
+	return !read_root_mount(&m) && m.id == m.parent;
 }
 
-/*
- * A private mount namespace with a tmpfs on /tmp, so that nothing is left
- * in the system's /tmp, and a fresh tmpfs at dir with dir/old in it.
- */
-static int enter_private_tmpfs(const char *dir)
-{
-	char old[256];
+#define NO_PARENT_REASON \
+	"/ is rootfs, its own parent: no CONFIG_INITRAMFS_USER_ROOT, or it is off"
 
+/*
+ * A directory to mount a scratch tmpfs on in the child's namespace: /tmp if
+ * there is one; a minimal initramfs may have none.
+ */
+static const char *scratch_base(void)
+{
+	static const char *const candidates[] = { "/tmp", "/mnt", "/run", "/dev" };
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(*candidates); i++)
+		if (!stat(candidates[i], &st) && S_ISDIR(st.st_mode))
+			return candidates[i];
+	return NULL;
+}
+
+static char new_root[256], other[256];
+
+/*
+ * A private mount namespace with a tmpfs over the scratch directory, so that
+ * nothing is left in the system's, and a fresh tmpfs at new_root with
+ * new_root/old in it.
+ */
+static int enter_private_tmpfs(void)
+{
+	const char *base = scratch_base();
+	char old[300];
+
+	if (!base)
+		return -1;
+	snprintf(new_root, sizeof(new_root), "%s/pivot-root-test", base);
+	snprintf(other, sizeof(other), "%s/pivot-root-other", base);
 	if (unshare(CLONE_NEWNS) ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount("pivot-test-tmp", "/tmp", "tmpfs", 0, "size=1m"))
+	    mount("pivot-test-scratch", base, "tmpfs", 0, "size=1m"))
 		return -1;
-	if (mkdir(dir, 0755))
+	if (mkdir(new_root, 0755))
 		return -1;
-	if (mount("pivot-test", dir, "tmpfs", 0, "size=1m"))
+	if (mount("pivot-test", new_root, "tmpfs", 0, "size=1m"))
 		return -1;
-	snprintf(old, sizeof(old), "%s/old", dir);
+	snprintf(old, sizeof(old), "%s/old", new_root);
 	return mkdir(old, 0755);
 }
 
-#define NEW_ROOT "/tmp/pivot-root-test"
-#define OTHER "/tmp/pivot-root-other"
-
 /*
- * Runs fn in a child and returns its exit status: 0 pass, 4 skip. The
- * child's mounts, and the directories it makes in them, go with its
+ * Runs fn in a child and returns its exit status: 0 pass, CHILD_SKIP skip.
+ * The child's mounts, and the directories it makes in them, go with its
  * namespace.
  */
 static int in_child(int (*fn)(void))
@@ -113,14 +144,10 @@ static int in_child(int (*fn)(void))
 
 static int pivot_from_boot_root(void)
 {
-	struct root_mount m;
-
-	if (read_root_mount(&m) || !booted_from_initramfs(&m))
-		return 4;
-	if (enter_private_tmpfs(NEW_ROOT) || chdir(NEW_ROOT))
+	if (enter_private_tmpfs() || chdir(new_root))
 		return 2;
 	if (sys_pivot_root(".", "old")) {
-		fprintf(stderr, "pivot_root from the initramfs root: %s\n",
+		fprintf(stderr, "pivot_root from the boot root: %s\n",
 			strerror(errno));
 		return 1;
 	}
@@ -132,34 +159,21 @@ static int pivot_from_boot_root(void)
 
 TEST(boot_root_pivot_and_unmount)
 {
-	int ret;
-
 	if (getuid())
 		SKIP(return, "needs root");
-	ret = in_child(pivot_from_boot_root);
-	if (ret == 4)
-		SKIP(return, "the system did not boot from an initramfs");
-	ASSERT_EQ(0, ret);
-}
-
-TEST(boot_root_has_parent)
-{
-	struct root_mount m;
-
-	ASSERT_EQ(0, read_root_mount(&m));
-	if (!booted_from_initramfs(&m))
-		SKIP(return, "the system did not boot from an initramfs");
-	/* rootfs is its own parent; the user root has rootfs as parent. */
-	EXPECT_NE(m.id, m.parent);
-	EXPECT_STRNE("rootfs", m.fstype);
+	if (root_is_own_parent())
+		SKIP(return, NO_PARENT_REASON);
+	ASSERT_EQ(0, in_child(pivot_from_boot_root));
 }
 
 static int do_classic_success(void)
 {
-	if (enter_private_tmpfs(NEW_ROOT) || chdir(NEW_ROOT))
+	if (enter_private_tmpfs() || chdir(new_root))
 		return 2;
-	if (sys_pivot_root(".", "old"))
-		return 4; /* on an unpatched initramfs root: see the test */
+	if (sys_pivot_root(".", "old")) {
+		fprintf(stderr, "pivot_root: %s\n", strerror(errno));
+		return 1;
+	}
 	if (chdir("/") || umount2("/old", MNT_DETACH))
 		return 1;
 	return 0;
@@ -167,45 +181,43 @@ static int do_classic_success(void)
 
 TEST(classic_success)
 {
-	int ret;
-
 	if (getuid())
 		SKIP(return, "needs root");
-	ret = in_child(do_classic_success);
-	if (ret == 4)
-		SKIP(return, "pivot_root unavailable: / has no parent mount");
-	ASSERT_EQ(0, ret);
+	if (root_is_own_parent())
+		SKIP(return, NO_PARENT_REASON);
+	ASSERT_EQ(0, in_child(do_classic_success));
 }
 
-static int pivot_errno(const char *new_root, const char *put_old)
+static int pivot_errno(const char *new, const char *put_old)
 {
-	return sys_pivot_root(new_root, put_old) ? errno : 0;
+	return sys_pivot_root(new, put_old) ? errno : 0;
 }
 
 static int do_classic_errors(void)
 {
-	struct root_mount m;
+	char path[300], put_old[300];
 	int fd, err;
 
-	if (enter_private_tmpfs(NEW_ROOT))
+	if (enter_private_tmpfs())
 		return 2;
 	/* put_old on another mount, not at or underneath new_root */
-	if (mkdir(OTHER, 0755) || mount("pivot-other", OTHER, "tmpfs", 0, NULL))
+	if (mkdir(other, 0755) || mount("pivot-other", other, "tmpfs", 0, NULL))
 		return 2;
-	if (pivot_errno(NEW_ROOT, OTHER) != EINVAL)
+	if (pivot_errno(new_root, other) != EINVAL)
 		return 10;
 	/* new_root is not a directory */
-	fd = open(NEW_ROOT "/file", O_CREAT | O_WRONLY, 0644);
+	snprintf(path, sizeof(path), "%s/file", new_root);
+	snprintf(put_old, sizeof(put_old), "%s/old", new_root);
+	fd = open(path, O_CREAT | O_WRONLY, 0644);
 	if (fd < 0 || close(fd))
 		return 2;
-	if (pivot_errno(NEW_ROOT "/file", NEW_ROOT "/old") != ENOTDIR)
+	if (pivot_errno(path, put_old) != ENOTDIR)
 		return 11;
-	/* new_root is the current root: EBUSY. A stock rootfs root fails an
-	 * earlier check with EINVAL, as the boot-root tests report.
+	/* new_root is the current root: EBUSY. A root that is its own parent
+	 * fails an earlier check with EINVAL, as the boot-root test reports.
 	 */
 	err = pivot_errno("/", "/");
-	if (err != EBUSY &&
-	    !(err == EINVAL && !read_root_mount(&m) && !strcmp(m.fstype, "rootfs"))) {
+	if (err != EBUSY && !(err == EINVAL && root_is_own_parent())) {
 		fprintf(stderr, "pivot_root(\"/\", \"/\"): %s\n", strerror(err));
 		return 12;
 	}
@@ -221,7 +233,7 @@ TEST(classic_errors)
 
 static int unprivileged_eperm(void)
 {
-	if (enter_private_tmpfs(NEW_ROOT) || chdir(NEW_ROOT))
+	if (enter_private_tmpfs() || chdir(new_root))
 		return 2;
 	if (setgid(65534) || setuid(65534))
 		return 2;
@@ -237,11 +249,13 @@ TEST(classic_eperm_without_cap_sys_admin)
 
 static int pivot_dot_dot(void)
 {
-	if (enter_private_tmpfs(NEW_ROOT) || chdir(NEW_ROOT))
+	if (enter_private_tmpfs() || chdir(new_root))
 		return 2;
 	/* The old root ends up stacked under the new one, then goes. */
-	if (sys_pivot_root(".", "."))
-		return 4;
+	if (sys_pivot_root(".", ".")) {
+		fprintf(stderr, "pivot_root(\".\", \".\"): %s\n", strerror(errno));
+		return 1;
+	}
 	if (umount2(".", MNT_DETACH) || chdir("/"))
 		return 1;
 	return 0;
@@ -249,18 +263,15 @@ static int pivot_dot_dot(void)
 
 TEST(pivot_dot_dot_then_detach)
 {
-	int ret;
-
 	if (getuid())
 		SKIP(return, "needs root");
-	ret = in_child(pivot_dot_dot);
-	if (ret == 4)
-		SKIP(return, "pivot_root unavailable: / has no parent mount");
-	ASSERT_EQ(0, ret);
+	if (root_is_own_parent())
+		SKIP(return, NO_PARENT_REASON);
+	ASSERT_EQ(0, in_child(pivot_dot_dot));
 }
 
-/* Whether a sysctl that turns user namespaces off reads 0. */
-static int sysctl_is_zero(const char *path)
+/* Whether a sysctl reads this value. */
+static int sysctl_is(const char *path, int want)
 {
 	FILE *f = fopen(path, "r");
 	int val = -1;
@@ -270,7 +281,7 @@ static int sysctl_is_zero(const char *path)
 			val = -1;
 		fclose(f);
 	}
-	return val == 0;
+	return val == want;
 }
 
 static int userns_locked_root(void)
@@ -278,12 +289,16 @@ static int userns_locked_root(void)
 	if (getuid() == 0 && (setgid(65534) || setuid(65534)))
 		return 2;
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS)) {
-		/* No CONFIG_USER_NS, or user namespaces turned off. */
-		if (errno == EINVAL || errno == ENOSPC ||
-		    sysctl_is_zero("/proc/sys/user/max_user_namespaces") ||
-		    sysctl_is_zero("/proc/sys/kernel/unprivileged_userns_clone"))
-			return 4;
-		/* EPERM otherwise: what a chrooted init gets. */
+		/* No CONFIG_USER_NS, user namespaces turned off or forbidden
+		 * to unprivileged users by policy (AppArmor, a sysctl, an LSM).
+		 */
+		if (errno == EINVAL || errno == ENOSPC || errno == EPERM ||
+		    sysctl_is("/proc/sys/user/max_user_namespaces", 0) ||
+		    sysctl_is("/proc/sys/kernel/unprivileged_userns_clone", 0) ||
+		    sysctl_is("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", 1)) {
+			fprintf(stderr, "unshare(CLONE_NEWUSER): %s\n", strerror(errno));
+			return CHILD_SKIP;
+		}
 		fprintf(stderr, "unshare(CLONE_NEWUSER): %s\n", strerror(errno));
 		return 1;
 	}
@@ -299,8 +314,8 @@ TEST(unprivileged_userns_after_boot)
 {
 	int ret = in_child(userns_locked_root);
 
-	if (ret == 4)
-		SKIP(return, "user namespaces are not available");
+	if (ret == CHILD_SKIP)
+		SKIP(return, "unprivileged user namespaces are not available here");
 	ASSERT_EQ(0, ret);
 }
 
