@@ -9,6 +9,8 @@ export USERROOT_CACHE ?= $(HOME)/.cache/linux-userroot
 export USERROOT_REPO := $(CURDIR)
 export CARGO_TARGET_DIR := $(USERROOT_CACHE)/cargo-target
 export PATH := $(HOME)/.cargo/bin:$(PATH)
+# When make started, for the runner's account of where the time went.
+export USERROOT_T0 := $(shell date +%s)
 CARGO_ARGS := --quiet --release --manifest-path $(TOOL_DIR)/Cargo.toml
 USERROOT := $(CARGO_TARGET_DIR)/release/userroot
 
@@ -39,12 +41,13 @@ tree patches run list series: tool
 kernel: tool
 	@$(USERROOT) kernel $(VARIANT)
 
-# T=pattern boots only the matching scenarios.
+# T=pattern runs only the matching gates and scenarios; ARCH=arm64 runs
+# every arm64 scenario (plain `make test` runs the main ones).
 test: tool
 	@echo "==> unit tests of the test runner"
 	@cargo test $(CARGO_ARGS)
-	@$(USERROOT) test $(T)
+	@$(USERROOT) test $(if $(ARCH),--arch $(ARCH)) $(T)
 
 # Not part of `make test`: figures, not assertions.
 bench: tool
-	@$(USERROOT) bench $(BOOTS)
+	@$(USERROOT) bench $(if $(ARCH),--arch $(ARCH)) $(BOOTS)

@@ -33,12 +33,15 @@ usage: userroot COMMAND [ARGS]
 
   tree              unpack linux-source-6.12 and apply the project's files and patches
   patches           write the tree's edits back as <file>.patch and new files
-  kernel [VARIANT]  build a kernel variant (default: default); last line: its bzImage
+  kernel [VARIANT]  build a kernel variant (default: default); last line: its image
   run               build, boot from an initramfs and show what pivot_root(2) does
-  test [PATTERN]    build what the scenarios need and boot them all (or those matching)
+  test [--arch A] [PATTERN]
+                    gates and boot scenarios (x86_64 and arm64's main ones; with
+                    --arch, all of that architecture's), or those matching
+  bench [--arch A] [BOOTS]
+                    boot cost and hand-off figures, side by side (default 3 boots)
   list              list the boot scenarios
   series            write the patch series for the list; last line: its directory
-  bench [BOOTS]     boot cost and hand-off figures, side by side (default 3 boots)
 
 environment: USERROOT_CACHE (default ~/.cache/linux-userroot),
              USERROOT_ACCEL=tcg|kvm (default: probe KVM, fall back to TCG)";
@@ -68,16 +71,21 @@ fn run(args: &[String]) -> Result<bool> {
         Some("kernel") => {
             tree::materialise(&ws)?;
             let variant = config::variant(arg(1).unwrap_or("default"))?;
-            let bzimage = kbuild::build(&ws, variant)?;
-            println!("{}", bzimage.display());
+            let image = kbuild::build(&ws, variant)?;
+            println!("{}", image.display());
         }
         Some("run") => {
             let version = tree::materialise(&ws)?;
             return scenarios::demo(&ws, &version);
         }
         Some("test") => {
+            let (arch, pattern) = arch_and_rest(&args[1..])?;
+            let pattern = pattern.first().copied();
+            workspace::phase_since_make("set-up, runner build and unit tests");
+            let start = std::time::Instant::now();
             tree::materialise(&ws)?;
-            return scenarios::run_all(&ws, arg(1));
+            workspace::phase("source", start, "materialised");
+            return scenarios::run_all(&ws, pattern, arch);
         }
         Some("list") => scenarios::list(),
         Some("series") => {
@@ -86,12 +94,36 @@ fn run(args: &[String]) -> Result<bool> {
         }
         Some("bench") => {
             tree::materialise(&ws)?;
+            let (arch, rest) = arch_and_rest(&args[1..])?;
+            let arch = match arch {
+                Some("arm64") => &qemu::ARM64,
+                _ => &qemu::X86_64,
+            };
             // Instruction-counted boots repeat exactly; more only show it.
-            let boots = arg(1).map_or(Ok(3), str::parse)?;
-            return bench::run_bench(&ws, boots);
+            let boots = rest.first().map_or(Ok(3), |b| b.parse())?;
+            return bench::run_bench(&ws, arch, boots);
         }
         Some("-h" | "--help" | "help") => println!("{USAGE}"),
         _ => return Err(format!("unknown command\n{USAGE}").into()),
     }
     Ok(true)
+}
+
+/// Splits `--arch NAME` off the arguments of `test` and `bench`.
+fn arch_and_rest(args: &[String]) -> Result<(Option<&str>, Vec<&str>)> {
+    let mut arch = None;
+    let mut rest = Vec::new();
+    let mut it = args.iter().map(String::as_str);
+    while let Some(a) = it.next() {
+        if a == "--arch" {
+            let name = it.next().ok_or("--arch needs x86_64 or arm64")?;
+            if !["x86_64", "arm64"].contains(&name) {
+                return Err(format!("--arch {name}: use x86_64 or arm64").into());
+            }
+            arch = Some(name);
+        } else if !a.is_empty() {
+            rest.push(a);
+        }
+    }
+    Ok((arch, rest))
 }

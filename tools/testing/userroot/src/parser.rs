@@ -3,7 +3,7 @@
 //! display lines, and signs of kernel trouble.
 
 /// What one boot reported.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Report {
     /// `UR: key=value` lines, in order.
     pub values: Vec<(String, String)>,
@@ -11,7 +11,8 @@ pub struct Report {
     pub done: bool,
     /// `UR| ` lines, for people.
     pub display: Vec<String>,
-    /// Kernel lines that mean something went wrong (panic, oops, BUG, WARNING).
+    /// Kernel lines that mean something went wrong (panic, oops, BUG,
+    /// WARNING, any part of a splat, a failed KUnit case).
     pub trouble: Vec<String>,
 }
 
@@ -27,23 +28,37 @@ impl Report {
     }
 }
 
-/// Kernel messages that fail any boot.
+/// Kernel messages that fail any boot: the head of a report, and the lines
+/// of a splat, so that a splat whose head was mangled by interleaved output
+/// is still caught. x86 and arm64 word their splats differently.
 const TROUBLE: &[&str] = &[
     "Kernel panic",
     "BUG:",
+    "kernel BUG at",
     "Oops",
     "WARNING:",
+    "UBSAN:",
     "general protection fault",
+    "Internal error:",
+    "Unable to handle kernel",
+    "Call Trace:",
+    "Call trace:",
+    "---[ end trace",
+    "RIP:",
 ];
-/// A KTAP failure from KUnit: a kernel (timestamped) line. A kselftest's
-/// own "not ok" lines come from user space and are judged by its scenario.
+
+/// A KTAP failure, as KUnit prints it through printk.
 const KTAP_FAILURE: &str = "not ok ";
 
-/// Parses a serial log. A kernel message may land in the middle of a guest
-/// line, so markers are searched for anywhere in a line.
+/// Parses a serial log. Kernel messages can land in the middle of a guest
+/// line, so every line is checked for trouble, guest lines included, and
+/// markers are searched for anywhere in a line.
 pub fn parse(log: &str) -> Report {
     let mut report = Report::default();
     for line in log.lines().map(|l| l.trim_end_matches('\r')) {
+        if TROUBLE.iter().any(|t| line.contains(t)) || kernel_ktap_failure(line) {
+            report.trouble.push(line.to_string());
+        }
         if let Some(at) = line.find("UR: ") {
             let kv = &line[at + 4..];
             match kv.split_once('=') {
@@ -53,13 +68,25 @@ pub fn parse(log: &str) -> Report {
             }
         } else if let Some(at) = line.find("UR| ") {
             report.display.push(line[at + 4..].to_string());
-        } else if TROUBLE.iter().any(|t| line.contains(t))
-            || (line.starts_with('[') && line.contains(KTAP_FAILURE))
-        {
-            report.trouble.push(line.to_string());
         }
     }
     report
+}
+
+/// Whether a KTAP `not ok` follows a printk timestamp: a kernel line, even
+/// one that landed mid-line. A kselftest's own `not ok` lines come from user
+/// space, without a timestamp, and are judged by its scenario.
+fn kernel_ktap_failure(line: &str) -> bool {
+    line.match_indices(KTAP_FAILURE).any(|(at, _)| {
+        let before = line[..at].trim_end();
+        before
+            .strip_suffix(']')
+            .and_then(|b| b.rsplit_once('['))
+            .is_some_and(|(_, stamp)| {
+                let stamp = stamp.trim();
+                stamp.contains('.') && stamp.chars().all(|c| c.is_ascii_digit() || c == '.')
+            })
+    })
 }
 
 /// The printk timestamp of a kernel log line, in microseconds.
@@ -82,6 +109,8 @@ mod tests {
         let r = recorded("stock-external-initramfs.log");
         assert!(r.done);
         assert_eq!(r.get("root_fs"), Some("rootfs"));
+        assert_eq!(r.get("root_own_parent"), Some("yes"));
+        assert_eq!(r.get("newroot_mount"), Some("ok"));
         assert_eq!(r.get("pivot_root"), Some("EINVAL"));
         assert_eq!(r.get("umount_old"), None);
         assert!(r.trouble.is_empty(), "{:?}", r.trouble);
@@ -89,12 +118,14 @@ mod tests {
     }
 
     #[test]
-    fn user_root_boot_pivots_and_unmounts() {
+    fn user_root_boot_pivots_unmounts_and_frees() {
         let r = recorded("user-root-external-initramfs.log");
         assert!(r.done);
         assert_eq!(r.get("root_fs"), Some("tmpfs"));
+        assert_eq!(r.get("root_own_parent"), Some("no"));
         assert_eq!(r.get("pivot_root"), Some("ok"));
         assert_eq!(r.get("umount_old"), Some("ok"));
+        assert_eq!(r.get("old_root_freed"), Some("ok"));
         assert!(r.trouble.is_empty(), "{:?}", r.trouble);
     }
 
@@ -108,10 +139,73 @@ mod tests {
     }
 
     #[test]
+    fn two_stage_handoff_reports_the_final_state() {
+        let r = recorded("user-root-disk-handoff.log");
+        assert!(r.done);
+        // The initramfs reported first, the disk's init last.
+        assert_eq!(r.get("init"), Some("/sbin/init"));
+        assert_eq!(r.get("root_fs"), Some("ext4"));
+        assert_eq!(r.get("initramfs_unmounted"), Some("ok"));
+        assert!(r.values.iter().any(|(k, v)| k == "init" && v == "/init"));
+        assert!(r.trouble.is_empty(), "{:?}", r.trouble);
+    }
+
+    #[test]
     fn panic_is_trouble_and_not_done() {
         let r = recorded("panic-no-init.log");
         assert!(!r.done);
         assert!(r.trouble.iter().any(|l| l.contains("Kernel panic")));
+    }
+
+    #[test]
+    fn warning_in_the_middle_of_guest_output_is_trouble() {
+        let r = recorded("warning-mid-line.log");
+        assert!(r.done);
+        assert!(r.trouble.iter().any(|l| l.contains("WARNING:")));
+        assert!(r.trouble.iter().any(|l| l.contains("Call Trace:")));
+        assert!(r.trouble.iter().any(|l| l.contains("---[ end trace")));
+        // The guest line it landed in is still read.
+        assert_eq!(r.get("root_fs"), Some("tmpfs"));
+    }
+
+    #[test]
+    fn bug_is_trouble() {
+        let r = recorded("bug-oops.log");
+        assert!(r.trouble.iter().any(|l| l.contains("BUG:")));
+        assert!(r.trouble.iter().any(|l| l.contains("RIP:")));
+    }
+
+    #[test]
+    fn kasan_report_is_trouble() {
+        let r = recorded("kasan-report.log");
+        assert!(r.trouble.iter().any(|l| l.contains("BUG: KASAN:")));
+    }
+
+    #[test]
+    fn failed_kunit_case_is_trouble() {
+        let r = recorded("kunit-not-ok.log");
+        assert!(r.trouble.iter().any(|l| l.contains("not ok ")));
+    }
+
+    #[test]
+    fn splat_lines_without_their_head_are_trouble() {
+        for line in [
+            "UR|   12 1 0:11 / / rw - tmpfs rootfs rw[    2.1] Call Trace:",
+            "[    2.2] ---[ end trace 0000000000000000 ]---",
+            "[    2.3] RIP: 0010:foo+0x1/0x2",
+            "[    2.4] Call trace:",
+        ] {
+            assert_eq!(parse(line).trouble.len(), 1, "{line}");
+        }
+    }
+
+    #[test]
+    fn ktap_failures_only_from_the_kernel() {
+        assert_eq!(parse("[    1.5]     not ok 2 case").trouble.len(), 1);
+        assert_eq!(parse("UR| x[    1.5] not ok 1 suite").trouble.len(), 1);
+        // A kselftest's own result line, from user space.
+        assert!(parse("not ok 1 pivot_root.classic_success").trouble.is_empty());
+        assert!(parse("# [1] not ok 1 x").trouble.is_empty());
     }
 
     #[test]

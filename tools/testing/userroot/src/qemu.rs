@@ -2,15 +2,18 @@
 //! Booting a kernel in QEMU: per-arch parameters as data, KVM only when a
 //! probe boot shows it works, a hard timeout, the serial console to a log.
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::Result;
 
-/// What differs between architectures.
+/// What differs between architectures, for kbuild and for QEMU.
+#[derive(Debug)]
 pub struct Arch {
+    /// `ARCH=` for kbuild.
+    pub name: &'static str,
     /// The QEMU binary.
     pub qemu: &'static str,
     /// Machine options.
@@ -19,14 +22,32 @@ pub struct Arch {
     pub console: &'static str,
     /// The boot image in the build directory.
     pub kernel_image: &'static str,
+    /// The target triple of user-space programs built for the guest.
+    pub triple: &'static str,
+    /// The Debian architecture of guest packages.
+    pub debian: &'static str,
 }
 
-/// The one architecture we boot.
-pub const ARCH: Arch = Arch {
+/// x86_64 on QEMU's `pc` machine.
+pub static X86_64: Arch = Arch {
+    name: "x86_64",
     qemu: "qemu-system-x86_64",
-    machine: &["-machine", "pc", "-smp", "1"],
+    machine: &["-machine", "pc"],
     console: "ttyS0",
     kernel_image: "arch/x86/boot/bzImage",
+    triple: "x86_64-linux-gnu",
+    debian: "amd64",
+};
+
+/// arm64 on QEMU's `virt` machine with a Cortex-A57.
+pub static ARM64: Arch = Arch {
+    name: "arm64",
+    qemu: "qemu-system-aarch64",
+    machine: &["-machine", "virt", "-cpu", "cortex-a57"],
+    console: "ttyAMA0",
+    kernel_image: "arch/arm64/boot/Image",
+    triple: "aarch64-linux-gnu",
+    debian: "arm64",
 };
 
 /// How QEMU runs the guest.
@@ -49,7 +70,9 @@ impl Accel {
 
 /// One boot.
 pub struct Boot<'a> {
-    /// The bzImage.
+    /// The architecture of the kernel.
+    pub arch: &'a Arch,
+    /// The kernel image.
     pub kernel: &'a Path,
     /// An external initramfs.
     pub initrd: Option<&'a Path>,
@@ -59,6 +82,8 @@ pub struct Boot<'a> {
     pub cmdline: &'a str,
     /// Guest memory.
     pub mem_mib: u32,
+    /// Virtual CPUs.
+    pub cpus: u32,
     /// Where the serial console goes.
     pub log: &'a Path,
     /// When to give up and kill QEMU.
@@ -69,6 +94,7 @@ pub struct Boot<'a> {
 }
 
 /// How a boot ended.
+#[derive(Clone)]
 pub struct Booted {
     /// QEMU was killed at the timeout.
     pub timed_out: bool,
@@ -77,11 +103,16 @@ pub struct Booted {
 }
 
 /// Boots and waits for the guest to end (it reboots; QEMU has
-/// `-no-reboot`) or for the timeout.
+/// `-no-reboot`) or for the timeout. The previous log is removed first, so
+/// that a QEMU that dies early can never leave an older boot's log to be
+/// read as this one's; a QEMU that exits with an error is an error, with
+/// its stderr.
 pub fn boot(accel: Accel, b: &Boot) -> Result<Booted> {
-    let mut cmd = Command::new(ARCH.qemu);
-    cmd.args(ARCH.machine)
+    let arch = b.arch;
+    let mut cmd = Command::new(arch.qemu);
+    cmd.args(arch.machine)
         .args(["-accel", accel.name(), "-m", &b.mem_mib.to_string()])
+        .args(["-smp", &b.cpus.to_string()])
         .args([
             "-nodefaults",
             "-no-reboot",
@@ -95,7 +126,7 @@ pub fn boot(accel: Accel, b: &Boot) -> Result<Booted> {
         .arg("-kernel")
         .arg(b.kernel)
         .arg("-append")
-        .arg(format!("console={} panic=-1 {}", ARCH.console, b.cmdline));
+        .arg(format!("console={} panic=-1 {}", arch.console, b.cmdline));
     if b.icount {
         cmd.args(["-icount", "shift=0,sleep=off"]);
     }
@@ -103,27 +134,47 @@ pub fn boot(accel: Accel, b: &Boot) -> Result<Booted> {
         cmd.arg("-initrd").arg(initrd);
     }
     if let Some(disk) = b.disk {
-        cmd.arg("-drive")
-            .arg(format!("file={},if=virtio,format=raw", disk.display()));
+        // Writes go to a temporary overlay: boots running side by side
+        // share the image, and each finds it as it was made.
+        cmd.arg("-drive").arg(format!(
+            "file={},if=virtio,format=raw,snapshot=on",
+            disk.display()
+        ));
     }
-    let stderr = File::create(b.log.with_extension("qemu.err"))?;
+    let err_path = b.log.with_extension("qemu.err");
+    for stale in [b.log, &err_path] {
+        match fs::remove_file(stale) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("{}: {e}", stale.display()).into())
+            }
+            _ => {}
+        }
+    }
     let start = Instant::now();
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()?;
-    let timed_out = loop {
-        if child.try_wait()?.is_some() {
-            break false;
+        .stderr(File::create(&err_path)?)
+        .spawn()
+        .map_err(|e| format!("{}: {e}", arch.qemu))?;
+    let (timed_out, status) = loop {
+        if let Some(status) = child.try_wait()? {
+            break (false, Some(status));
         }
         if start.elapsed() > b.timeout {
             let _ = child.kill();
             let _ = child.wait();
-            break true;
+            break (true, None);
         }
         std::thread::sleep(Duration::from_millis(20));
     };
+    if let Some(status) = status.filter(|s| !s.success()) {
+        let stderr = fs::read_to_string(&err_path).unwrap_or_default();
+        return Err(format!("{} exited with {status}: {}", arch.qemu, stderr.trim()).into());
+    }
+    if !b.log.exists() {
+        return Err(format!("{} wrote no serial log", arch.qemu).into());
+    }
     Ok(Booted {
         timed_out,
         secs: start.elapsed().as_secs_f64(),

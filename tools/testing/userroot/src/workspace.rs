@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use crate::Result;
@@ -99,4 +100,36 @@ pub fn run(cmd: &mut Command) -> Result<Vec<u8>> {
 pub fn elapsed(start: Instant) -> String {
     let s = start.elapsed().as_secs();
     format!("{}m{:02}s", s / 60, s % 60)
+}
+
+/// Where the time of a run went: one line per phase, in order.
+static PHASES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Records that `what` took the time since `start` and ended `how`
+/// ("built", "reused", ...).
+pub fn phase(what: &str, start: Instant, how: &str) {
+    phase_secs(what, start.elapsed().as_secs(), how);
+}
+
+/// Records that `what` took `secs` seconds.
+pub fn phase_secs(what: &str, secs: u64, how: &str) {
+    let line = format!("{what}: {}m{:02}s ({how})", secs / 60, secs % 60);
+    PHASES.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+}
+
+/// Records the time from `USERROOT_T0` (when make started, set by the
+/// Makefile) to now: set-up and building the runner.
+pub fn phase_since_make(what: &str) {
+    let Some(t0) = std::env::var("USERROOT_T0").ok().and_then(|t| t.parse::<u64>().ok()) else {
+        return;
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    phase_secs(what, now.saturating_sub(t0), "make");
+}
+
+/// The phases recorded so far, for the lines before the closing count.
+pub fn phases() -> Vec<String> {
+    PHASES.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
