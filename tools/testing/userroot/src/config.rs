@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Kernel variants: tinyconfig plus config fragments from `configs/`.
 //!
-//! Each variant builds in its own `O=` directory, so building one never
-//! dirties another; ccache (see [`crate::kbuild`]) makes what they share
-//! cheap.
+//! Each variant has a build directory of its own, so building one never
+//! dirties another. A variant that differs from another in a few options is
+//! derived from it: its first build starts from a copy of the other's build
+//! directory, and kbuild recompiles only what the changed options touch
+//! (see [`crate::kbuild`]). Its `.config` is still made from scratch
+//! (tinyconfig, the fragments, olddefconfig) and checked against one made in
+//! an empty directory.
 
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+use crate::qemu::{Arch, ARM64, X86_64};
 use crate::workspace::{run, step, Workspace};
 use crate::{kbuild, Result};
 
@@ -18,17 +23,34 @@ pub struct Variant {
     pub name: &'static str,
     /// What the variant is for.
     pub about: &'static str,
+    /// The architecture it is built for.
+    pub arch: &'static Arch,
     /// Fragments from `configs/`, applied in order on top of tinyconfig.
     pub fragments: &'static [&'static str],
     /// An initramfs image (see [`crate::image`]) built into the kernel.
     pub builtin_image: Option<&'static str>,
+    /// The variant whose build directory this one's first build starts
+    /// from.
+    pub derived_from: Option<&'static str>,
 }
 
 const DEFAULT: Variant = Variant {
     name: "default",
     about: "the kernel under test (INITRAMFS_USER_ROOT=y)",
+    arch: &X86_64,
     fragments: &["base", "rust", "containers", "virtio", "user-root"],
     builtin_image: None,
+    derived_from: None,
+};
+
+/// The arm64 kernel under test.
+const ARM64_MAIN: Variant = Variant {
+    name: "arm64",
+    about: "the kernel under test, for arm64",
+    arch: &ARM64,
+    fragments: &["base", "rust", "containers", "virtio", "user-root"],
+    builtin_image: None,
+    derived_from: None,
 };
 
 /// The kernel variants the scenarios boot.
@@ -38,30 +60,71 @@ pub const VARIANTS: &[Variant] = &[
         name: "builtin",
         about: "the same kernel with the test initramfs built in",
         builtin_image: Some("standard"),
+        derived_from: Some("default"),
         ..DEFAULT
     },
     Variant {
         name: "nouserroot",
         about: "the same kernel with INITRAMFS_USER_ROOT=n: stock behaviour",
         fragments: &["base", "rust", "containers", "virtio", "no-user-root"],
+        derived_from: Some("default"),
         ..DEFAULT
     },
     Variant {
         name: "kunit",
         about: "the same kernel with the feature's KUnit suite, run at boot",
         fragments: &["base", "rust", "containers", "virtio", "user-root", "kunit"],
+        derived_from: Some("default"),
         ..DEFAULT
     },
     Variant {
         name: "kasan",
         about: "the same kernel with KASAN, for the feature's memory accesses",
         fragments: &["base", "rust", "containers", "virtio", "user-root", "kasan"],
+        derived_from: Some("default"),
         ..DEFAULT
+    },
+    Variant {
+        name: "rustdebug",
+        about: "the same kernel with Rust debug assertions",
+        fragments: &["base", "rust", "containers", "virtio", "user-root", "rustdebug"],
+        derived_from: Some("default"),
+        ..DEFAULT
+    },
+    Variant {
+        name: "distro",
+        about: "shaped like a distribution kernel: SMP, -O2, modules, uevent helper, debugfs, KUnit",
+        fragments: &["base", "rust", "containers", "virtio", "user-root", "distro"],
+        derived_from: Some("default"),
+        ..DEFAULT
+    },
+    ARM64_MAIN,
+    Variant {
+        name: "arm64-builtin",
+        about: "the arm64 kernel with the test initramfs built in",
+        builtin_image: Some("standard"),
+        derived_from: Some("arm64"),
+        ..ARM64_MAIN
+    },
+    Variant {
+        name: "arm64-nouserroot",
+        about: "the arm64 kernel with INITRAMFS_USER_ROOT=n: stock behaviour",
+        fragments: &["base", "rust", "containers", "virtio", "no-user-root"],
+        derived_from: Some("arm64"),
+        ..ARM64_MAIN
+    },
+    Variant {
+        name: "arm64-64k",
+        about: "a small arm64 kernel with 64 KiB pages",
+        fragments: &["base", "rust", "user-root", "pages-64k"],
+        derived_from: Some("arm64"),
+        ..ARM64_MAIN
     },
     Variant {
         name: "norust",
         about: "the same kernel without CONFIG_RUST (so without the feature)",
         fragments: &["base", "containers", "virtio"],
+        derived_from: Some("default"),
         ..DEFAULT
     },
 ];
@@ -78,38 +141,103 @@ pub fn variant(name: &str) -> Result<&'static Variant> {
     })
 }
 
-/// Writes the variant's `.config` unless it is already made from the same
-/// fragments, and checks that every requested option made it in.
-pub fn configure(ws: &Workspace, v: &Variant, extra: &str) -> Result<()> {
-    let dir = ws.build(v.name);
-    let mut wanted = String::new();
+/// A variant's fragments, with its architecture's after `base`.
+pub fn fragments(v: &Variant) -> Vec<&'static str> {
+    let mut all = Vec::new();
     for frag in v.fragments {
+        all.push(*frag);
+        if *frag == "base" {
+            all.push(v.arch.name);
+        }
+    }
+    all
+}
+
+/// The configuration a variant asks for: its fragments, then `extra`.
+fn wanted(ws: &Workspace, v: &Variant, extra: &str) -> Result<String> {
+    let mut wanted = String::new();
+    for frag in fragments(v) {
         let path = ws.tool_dir().join("configs").join(format!("{frag}.config"));
         wanted += &fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     wanted += extra;
+    Ok(wanted)
+}
+
+/// Writes the variant's `.config` unless it is already made from the same
+/// fragments, checks that every requested option made it in and that the
+/// result is what an empty build directory gives. Returns whether it wrote
+/// a new one.
+pub fn configure(ws: &Workspace, v: &Variant, extra: &str) -> Result<bool> {
+    let dir = ws.build(v.name);
+    let wanted = wanted(ws, v, extra)?;
     let stamp = dir.join("userroot.config");
     if dir.join(".config").exists() && fs::read_to_string(&stamp).ok().as_ref() == Some(&wanted) {
-        return Ok(());
+        return Ok(false);
     }
     step(&format!(
-        "configuring kernel '{}': tinyconfig + {}",
+        "configuring kernel '{}' ({}): tinyconfig + {}",
         v.name,
-        v.fragments.join(" + ")
+        v.arch.name,
+        fragments(v).join(" + ")
     ));
     fs::create_dir_all(&dir)?;
-    kbuild::make(ws, v.name, &["tinyconfig"])?;
+    // The stamp goes only after every step succeeded: an interrupted run
+    // configures again rather than trust a half-made .config.
+    let _ = fs::remove_file(&stamp);
+    from_scratch(ws, v.name, v.arch, &wanted)?;
+    check(&dir.join(".config"), &wanted)?;
+    same_as_from_scratch(ws, v, &wanted)?;
     fs::write(&stamp, &wanted)?;
-    run(
-        Command::new(ws.tree().join("scripts/kconfig/merge_config.sh"))
-            .current_dir(ws.tree())
-            .args(["-m", "-O"])
-            .arg(&dir)
-            .arg(dir.join(".config"))
-            .arg(&stamp),
-    )?;
-    kbuild::make(ws, v.name, &["olddefconfig"])?;
-    check(&dir.join(".config"), &wanted)
+    Ok(true)
+}
+
+/// tinyconfig, the merged fragments, olddefconfig: the same steps in a
+/// derived build directory as in an empty one. `tinyconfig` starts from no
+/// `.config` at all, so nothing of the directory's earlier configuration
+/// survives.
+fn from_scratch(ws: &Workspace, name: &str, arch: &Arch, wanted: &str) -> Result<()> {
+    kbuild::make_as(ws, name, arch, &["tinyconfig"])?;
+    let dir = ws.build(name);
+    let fragments = dir.join("userroot.fragments");
+    fs::write(&fragments, wanted)?;
+    run(Command::new(ws.tree().join("scripts/kconfig/merge_config.sh"))
+        .current_dir(ws.tree())
+        .args(["-m", "-O"])
+        .arg(&dir)
+        .arg(dir.join(".config"))
+        .arg(&fragments))?;
+    kbuild::make_as(ws, name, arch, &["olddefconfig"])
+}
+
+/// A derived variant's `.config` must be what configuring it in an empty
+/// build directory gives; this configures it once more in a scratch
+/// directory (kept per architecture, so that kconfig's tools are built
+/// once) and compares.
+fn same_as_from_scratch(ws: &Workspace, v: &Variant, wanted: &str) -> Result<()> {
+    if v.derived_from.is_none() {
+        return Ok(());
+    }
+    let scratch = format!(".config-check-{}", v.arch.name);
+    let dir = ws.build(&scratch);
+    fs::create_dir_all(&dir)?;
+    from_scratch(ws, &scratch, v.arch, wanted)?;
+    let strip = |p: &Path| -> Result<Vec<String>> {
+        Ok(fs::read_to_string(p)?
+            .lines()
+            .filter(|l| !l.starts_with("# Automatically generated") && !l.starts_with("# Linux/"))
+            .map(String::from)
+            .collect())
+    };
+    if strip(&ws.build(v.name).join(".config"))? != strip(&dir.join(".config"))? {
+        return Err(format!(
+            "kernel '{}': its .config differs from one made in an empty directory ({})",
+            v.name,
+            dir.join(".config").display()
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// Every `CONFIG_X=...` line asked for must be in the final `.config`; a

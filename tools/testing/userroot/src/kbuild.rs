@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Building a kernel variant: `make LLVM=1 ARCH=x86_64 O=<build dir>`.
+//! Building a kernel variant: `make LLVM=1 ARCH=<arch> O=<build dir>`.
 //!
-//! The compiler runs under ccache with the cache directory as its base, so
-//! the variants, each in its own directory, share the objects they have in
-//! common, and a warm CI run recompiles nothing.
+//! Kbuild writes the absolute path of the build directory into the command
+//! lines of the Rust crates and of objtool (`OBJTREE=`), and rebuilds
+//! whatever command line changed. So every variant is built at one path,
+//! `build/.work` in the cache: its directory is moved there for the build and
+//! back afterwards. A variant derived from another starts as a copy of the
+//! other's directory, and kbuild's own dependency tracking (fixdep records
+//! which `CONFIG_` symbols each object uses) rebuilds only what its options
+//! touch. The compiler runs under ccache with the cache directory as its
+//! base, for what differs between configurations and between runs.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -11,53 +17,106 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::config::{self, Variant};
-use crate::workspace::{elapsed, step, Workspace};
-use crate::{image, qemu, Result};
+use crate::qemu::Arch;
+use crate::workspace::{elapsed, phase, run, step, Workspace};
+use crate::{image, Result};
 
 /// How often a long build says it is still going.
 const PROGRESS: Duration = Duration::from_secs(60);
+/// Names the home of the build directory that is at the work path, so that
+/// an interrupted run can put it back.
+const HOME_MARK: &str = ".userroot-home";
 
-/// Builds a variant's bzImage and returns its path.
+/// Builds a variant's kernel image and returns its path.
 pub fn build(ws: &Workspace, v: &Variant) -> Result<PathBuf> {
+    let start = Instant::now();
     let dir = ws.build(v.name);
-    if !dir.join(".config").exists() && v.fragments.contains(&"rust") {
-        rust_available(ws, v)?;
+    if !dir.join(".config").exists() {
+        if let Some(base) = v.derived_from {
+            build(ws, config::variant(base)?)?;
+            derive(ws, base, v.name)?;
+        } else if v.fragments.contains(&"rust") {
+            rust_available(ws, v)?;
+        }
     }
     let extra = match v.builtin_image {
         // The kernel's own usr/Makefile turns a gen_init_cpio list into the
         // built-in initramfs and rebuilds it when a listed file changes.
         Some(name) => {
-            let list = image::initramfs_list(ws, image::find(name)?)?;
+            let list = image::initramfs_list(ws, v.arch, image::find(name)?)?;
             format!("CONFIG_INITRAMFS_SOURCE=\"{}\"\n", list.display())
         }
         None => String::new(),
     };
     config::configure(ws, v, &extra)?;
-    make(ws, v.name, &["bzImage"])?;
-    Ok(dir.join(qemu::ARCH.kernel_image))
+    let image = dir.join(v.arch.kernel_image);
+    let mtime = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    let before = mtime(&image);
+    make(ws, v, &[image_target(v.arch)])?;
+    let what = if mtime(&image) == before { "reused" } else { "built" };
+    phase(&format!("kernel {}", v.name), start, what);
+    Ok(image)
+}
+
+/// The make target that builds an architecture's boot image.
+fn image_target(arch: &Arch) -> &'static str {
+    match arch.name {
+        "arm64" => "Image",
+        _ => "bzImage",
+    }
+}
+
+/// Starts `name`'s build directory as a copy of `base`'s, timestamps kept.
+fn derive(ws: &Workspace, base: &str, name: &str) -> Result<()> {
+    let to = ws.build(name);
+    step(&format!("kernel '{name}': starting from a copy of '{base}''s build"));
+    let _ = fs::remove_dir_all(&to);
+    run(Command::new("cp").arg("-a").arg(ws.build(base)).arg(&to))?;
+    for stale in ["userroot.config", "userroot-make.log", HOME_MARK] {
+        let _ = fs::remove_file(to.join(stale));
+    }
+    Ok(())
 }
 
 /// Builds the `filesystems/pivot_root` kselftest the kselftest way, against
-/// the default kernel's headers, linked static for the initramfs guest, and
-/// returns the binary. `O=` keeps the tree clean.
-pub fn kselftest(ws: &Workspace) -> Result<PathBuf> {
-    make(ws, "default", &["headers"])?;
-    kselftest_in(&ws.tree(), &ws.build("default"))
+/// the headers of the architecture's main kernel, linked static for the
+/// initramfs guest, and returns the binary.
+pub fn kselftest(ws: &Workspace, arch: &Arch) -> Result<PathBuf> {
+    let v = main_variant(arch)?;
+    make(ws, v, &["headers"])?;
+    let out = ws.build(v.name);
+    with_build_dir(ws, v.name, |work| kselftest_in(&ws.tree(), work, arch))?;
+    Ok(out.join("kselftest/filesystems/pivot_root/pivot_root_test"))
+}
+
+/// The variant whose headers and `usr/gen_init_cpio` serve an architecture.
+pub fn main_variant(arch: &Arch) -> Result<&'static Variant> {
+    config::VARIANTS
+        .iter()
+        .find(|v| v.derived_from.is_none() && v.arch.name == arch.name)
+        .ok_or_else(|| format!("no kernel variant for {}", arch.name).into())
 }
 
 /// [`kselftest`] for any source tree and build directory with headers.
-pub fn kselftest_in(tree: &Path, out: &Path) -> Result<PathBuf> {
+pub fn kselftest_in(tree: &Path, out: &Path, arch: &Arch) -> Result<PathBuf> {
     let log = out.join("userroot-kselftest.log");
     let file = File::create(&log)?;
-    let status = Command::new("make")
-        .arg("-C")
+    let mut cmd = Command::new("make");
+    cmd.arg("-C")
         .arg(tree.join("tools/testing/selftests"))
         .arg(format!("O={}", out.display()))
-        .args([
-            "TARGETS=filesystems/pivot_root",
-            "LDFLAGS=-static",
-            "CC=gcc",
-        ])
+        .arg(format!("ARCH={}", arch.name))
+        .args(["TARGETS=filesystems/pivot_root", "LDFLAGS=-static"]);
+    if arch.name == "x86_64" {
+        cmd.arg("CC=gcc");
+    } else {
+        cmd.arg(format!("CROSS_COMPILE={}-", arch.triple))
+            .arg(format!("CC={}-gcc", arch.triple));
+    }
+    let status = cmd
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS")
+        .env_remove("MAKELEVEL")
         .stdin(Stdio::null())
         .stdout(file.try_clone()?)
         .stderr(file)
@@ -72,24 +131,74 @@ pub fn kselftest_in(tree: &Path, out: &Path) -> Result<PathBuf> {
 /// missing piece.
 fn rust_available(ws: &Workspace, v: &Variant) -> Result<()> {
     fs::create_dir_all(ws.build(v.name))?;
-    make(ws, v.name, &["rustavailable"]).map_err(|e| {
+    make(ws, v, &["rustavailable"]).map_err(|e| {
         format!("the kernel's Rust toolchain check failed; run `make setup`\n{e}").into()
     })
 }
 
-/// Runs make in a variant's build directory, output to a log, a progress
-/// line every minute, the log's tail on failure.
-pub fn make(ws: &Workspace, variant: &str, targets: &[&str]) -> Result<()> {
-    make_in(ws, &ws.tree(), &ws.build(variant), variant, targets)
+/// Runs make for a variant.
+pub fn make(ws: &Workspace, v: &Variant, targets: &[&str]) -> Result<()> {
+    make_as(ws, v.name, v.arch, targets)
 }
 
-/// [`make`] for any source tree and build directory; `label` names the
+/// Runs make in the build directory `name` for `arch`.
+pub fn make_as(ws: &Workspace, name: &str, arch: &Arch, targets: &[&str]) -> Result<()> {
+    with_build_dir(ws, name, |work| make_in(ws, &ws.tree(), work, name, arch, targets))
+}
+
+/// Runs `f` with build directory `name` moved to the work path, which it is
+/// given, and moves it back afterwards, whatever `f` returned.
+pub fn with_build_dir<T>(
+    ws: &Workspace,
+    name: &str,
+    f: impl FnOnce(&Path) -> Result<T>,
+) -> Result<T> {
+    let home = ws.build(name);
+    let work = ws.build(".work");
+    fs::create_dir_all(&home)?;
+    let lock = File::create(ws.build(".work.lock"))?;
+    lock.lock()?;
+    put_back(&work)?;
+    fs::write(home.join(HOME_MARK), home.to_string_lossy().as_bytes())?;
+    fs::rename(&home, &work)?;
+    let result = f(&work);
+    let back = put_back(&work);
+    result.and_then(|r| back.map(|()| r))
+}
+
+/// Moves the build directory at the work path back to its home, if one is
+/// there (after `f` above, or after an interrupted run).
+fn put_back(work: &Path) -> Result<()> {
+    if !work.exists() {
+        return Ok(());
+    }
+    let home = PathBuf::from(fs::read_to_string(work.join(HOME_MARK)).map_err(|e| {
+        format!(
+            "{}: no {HOME_MARK} ({e}); remove it by hand",
+            work.display()
+        )
+    })?);
+    if home.exists() {
+        return Err(format!(
+            "{} is at the work path and at {}; remove one by hand",
+            home.display(),
+            home.display()
+        )
+        .into());
+    }
+    fs::rename(work, &home)?;
+    Ok(())
+}
+
+/// Runs make in one build directory for any source tree, output to a log, a
+/// progress line every minute, the log's tail on failure. `label` names the
 /// kernel in messages.
 pub fn make_in(
     ws: &Workspace,
     tree: &Path,
     dir: &Path,
     label: &str,
+    arch: &Arch,
     targets: &[&str],
 ) -> Result<()> {
     let log_path = dir.join("userroot-make.log");
@@ -102,14 +211,22 @@ pub fn make_in(
         .arg(format!("O={}", dir.display()))
         .args([
             "LLVM=1",
-            "ARCH=x86_64",
+            &format!("ARCH={}", arch.name),
             "CC=ccache clang",
             &format!("-j{jobs}"),
         ])
         .env("CCACHE_DIR", ws.cache.join("ccache"))
         .env("CCACHE_BASEDIR", &ws.cache)
         .env("CCACHE_NOHASHDIR", "1")
-        .env("CCACHE_MAXSIZE", "4G")
+        // Hash the headers kbuild's -MMD lists rather than run the
+        // preprocessor first: a miss, the common case once build
+        // directories are derived, costs no extra preprocessing.
+        .env("CCACHE_DEPEND", "1")
+        .env("CCACHE_MAXSIZE", "8G")
+        // `make test ARCH=arm64 T=x` would pass its variables down.
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS")
+        .env_remove("MAKELEVEL")
         .args(targets)
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
