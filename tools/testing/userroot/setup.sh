@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Install what building a CONFIG_RUST 6.12 kernel and booting it in QEMU
-# needs, on a bare Debian 12 machine. Idempotent: each step checks first and
-# says what it is doing.
+# Install what building CONFIG_RUST 6.12 kernels for x86_64 and arm64 and
+# booting them in QEMU needs, on a bare Debian 12 machine. Idempotent: each
+# step checks first and says what it is doing.
 set -euo pipefail
 export PATH="$HOME/.cargo/bin:$PATH"
 
@@ -15,31 +15,67 @@ PACKAGES=(
 	qemu-system-x86 busybox-static e2fsprogs ccache gnuplot-nox
 	linux-source-6.12
 	runc
-	# virtme-ng's guest init names its exit-code port through udev.
-	udev
+	# virtme-ng's guest init names its exit-code port through udev;
+	# it checks that busybox is static with `file`.
+	udev file
 	python3-venv
 	# The series gates: git trees, rst syntax, checkpatch's SPDX check.
 	git python3-docutils python3-ply python3-git
+	# The distributions' own initramfs generators and LXC, booted as
+	# they are (dracut-core is dracut without its conflict with
+	# initramfs-tools).
+	initramfs-tools dracut-core lxc
+	# arm64: QEMU, and gcc with libc for the kselftest (the kernels are
+	# built by clang).
+	qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 )
+# Guest userspace for arm64, from Debian's arm64 packages, unpacked into the
+# cache rather than installed.
+ARM64_PACKAGES=(busybox-static runc libseccomp2 libc6)
+CACHE=${USERROOT_CACHE:-$HOME/.cache/linux-userroot}
 # virtme-ng goes into a venv of Debian's python3 in the cache, whatever
 # python3 a login shell would find.
-VENV=${USERROOT_CACHE:-$HOME/.cache/linux-userroot}/venv
+VENV=$CACHE/venv
 
 step() { printf '==> %s\n' "$*"; }
+sudo=
+[ "$(id -u)" = 0 ] || sudo=sudo
+start=$(date +%s)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 		missing+=("$p")
 done
-if ((${#missing[@]})); then
-	step "apt-get: installing ${missing[*]}"
-	sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	step "dpkg: adding the arm64 architecture (for downloading guest packages)"
+	$sudo dpkg --add-architecture arm64
+	updated=
+else
+	updated=yes
+fi
+if ((${#missing[@]})) || [ -z "$updated" ]; then
+	step "apt-get: installing ${missing[*]:-nothing new, reading the arm64 lists}"
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
 		--no-install-recommends "${missing[@]}" >/dev/null
 else
 	step "apt-get: all ${#PACKAGES[@]} packages present"
+fi
+
+ARM64_ROOT=$CACHE/packages/arm64
+want=$(apt-cache policy "${ARM64_PACKAGES[@]/%/:arm64}" | awk '/Candidate/ { print $2 }' | tr '\n' ' ')
+if [ "$(cat "$ARM64_ROOT/.versions" 2>/dev/null)" != "$want" ]; then
+	step "apt-get: unpacking arm64 ${ARM64_PACKAGES[*]} into $ARM64_ROOT"
+	rm -rf "$ARM64_ROOT" "$CACHE/packages/debs"
+	mkdir -p "$ARM64_ROOT" "$CACHE/packages/debs"
+	(cd "$CACHE/packages/debs" && apt-get download -qq -o APT::Sandbox::User=root "${ARM64_PACKAGES[@]/%/:arm64}")
+	for deb in "$CACHE"/packages/debs/*.deb; do
+		dpkg-deb -x "$deb" "$ARM64_ROOT"
+	done
+	echo "$want" >"$ARM64_ROOT/.versions"
+else
+	step "apt-get: arm64 guest packages present in $ARM64_ROOT"
 fi
 
 if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
@@ -63,4 +99,4 @@ if ! [ -x "$VENV/bin/vng" ]; then
 else
 	step "pip: virtme-ng present in $VENV"
 fi
-step "set-up done"
+step "set-up done in $(($(date +%s) - start)) s"

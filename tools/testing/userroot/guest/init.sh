@@ -5,6 +5,10 @@
 # a disk. Reports what / is and what pivot_root(2) does there as
 # "UR: key=value" lines on the console, shows mountinfo as "UR| " lines for
 # `make run`, then ends the guest (QEMU runs with -no-reboot).
+#
+# After a successful pivot_root this script runs again from the new root as
+# "stage2", which unmounts the old root and measures the memory it gives
+# back: nothing of the old root may stay open, not even this script.
 PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
 /bin/busybox --install -s /bin
@@ -14,50 +18,121 @@ show_mounts() {
 	echo "UR| $1"
 	sed 's/^/UR|   /' /proc/self/mountinfo
 }
-# The filesystem type of the topmost mount on "/".
-root_fs() {
-	awk '$5 == "/" { for (i = 7; $i != "-"; i++); fs = $(i + 1) } END { print fs }' \
-		/proc/self/mountinfo
+# The mount on top at "/": id, parent id, filesystem type, source.
+root_mount() {
+	awk '$5 == "/" { id = $1; parent = $2; for (i = 7; $i != "-"; i++); fs = $(i + 1); src = $(i + 2) }
+		END { print id, parent, fs, src }' /proc/self/mountinfo
 }
+meminfo_kb() { awk -v key="$1:" '$1 == key { print $2 }' /proc/meminfo; }
+# The bytes of the files of one filesystem, in KiB.
+files_kb() {
+	find "$1" -xdev -type f -exec stat -c %s {} + |
+		awk '{ s += $1 } END { print int((s + 1023) / 1024) }'
+}
+# Report what pivot_root printed: EINVAL where the kernel said so.
+pivot_error() {
+	case $2 in
+	*"Invalid argument"*) say "$1=EINVAL" ;;
+	*) say "$1=failed: $2" ;;
+	esac
+}
+
+# Stage 2, from the new root: drop the old root and see its memory come back.
+if [ "$1" = stage2 ]; then
+	exec 0</dev/console 1>/dev/console 2>&1
+	mount -t proc proc /proc
+	before=$(meminfo_kb Cached)
+	if umount -l /old; then
+		say "umount_old=ok"
+	else
+		say "umount_old=failed"
+	fi
+	freed=$((before - $(meminfo_kb Cached)))
+	say "old_root_kb=$2"
+	say "old_root_freed_kb=$freed"
+	# Pages hold whole files: at least nine tenths must come back.
+	if [ "$freed" -ge $(($2 * 9 / 10)) ]; then
+		say "old_root_freed=ok"
+	else
+		say "old_root_freed=only $freed of $2 kB"
+	fi
+	set -- $(root_mount)
+	say "root_fs_after=$3"
+	show_mounts "mountinfo after pivot_root and umount of the old root:"
+	say "done"
+	sync
+	reboot -f
+fi
 
 mount -t proc proc /proc
 say "init=$0"
+say "mem_available_kb=$(meminfo_kb MemAvailable)"
 # The kselftest, as shipped, before anything here changes the root.
 if [ -x /bin/pivot_root_test ]; then
-	(cd /tmp && pivot_root_test)
+	if [ -d /tmp ]; then
+		(cd /tmp && pivot_root_test)
+	else
+		pivot_root_test
+	fi
 	say "kselftest=$?"
 fi
-say "root_fs=$(root_fs)"
+set -- $(root_mount)
+say "root_fs=$3"
+say "root_source=$4"
+say "root_parent_id=$2"
+[ "$1" = "$2" ] && say "root_own_parent=yes" || say "root_own_parent=no"
 set -- $(stat -f -c '%b %S' /)
 say "root_size_kb=$(($1 * $2 / 1024))"
+# What the root holds and the tmpfs memory in use, before anything here
+# writes: a fallback must leave what stock leaves.
+say "rootfs_listing=$(find / -xdev | sort | md5sum | cut -c1-32)"
+say "shmem_kb=$(meminfo_kb Shmem)"
+# A user root that is not "/" must be gone: no tmpfs or ramfs of source
+# "rootfs", nothing mounted on /root.
+say "user_root_mounts=$(grep -cE ' - (tmpfs|ramfs) rootfs ' /proc/self/mountinfo)"
+say "mounts_on_root_dir=$(awk '$5 == "/root"' /proc/self/mountinfo | wc -l)"
 show_mounts "mountinfo at boot:"
 
 # Extra clients, chosen by ur_probe= on the kernel command line.
-# What runc and bubblewrap do: a private mount namespace, a new root there.
+# What runc and bubblewrap do: a private mount namespace, a new root there,
+# pivot_root, drop the old root. Prints the mounts the namespace has left
+# (its new root and a proc), or what failed.
 ns_pivot() {
 	unshare -m sh -c '
-		mount --make-rprivate / &&
-		mkdir -p /tmp/ns && mount -t tmpfs ur-ns /tmp/ns &&
-		mkdir /tmp/ns/old /tmp/ns/bin && cp /bin/busybox /tmp/ns/bin/ &&
-		cd /tmp/ns && pivot_root . old &&
-		/bin/busybox umount -l /old' 2>&1
+		fail() { echo "step $1 failed"; exit 1; }
+		mount --make-rprivate / || fail make-rprivate
+		mkdir -p /tmp/ns && mount -t tmpfs -o size=1m ur-ns /tmp/ns || fail mount
+		mkdir /tmp/ns/old /tmp/ns/bin /tmp/ns/proc && touch /tmp/ns/bin/busybox ||
+			fail populate
+		mount --bind /bin/busybox /tmp/ns/bin/busybox || fail bind
+		cd /tmp/ns && pivot_root . old || exit 1
+		/bin/busybox umount -l /old || fail umount
+		/bin/busybox mount -t proc proc /proc || fail proc
+		/bin/busybox wc -l </proc/self/mountinfo' 2>&1
 }
 # What switch_root tries first: pivot_root to the real root, then drop the
-# initramfs; the disk's init reports from there.
+# initramfs; the disk's init reports from there, with what came back.
 disk_handoff() {
 	mount -t devtmpfs dev /dev
-	mkdir -p /newroot && mount -t ext4 /dev/vda /newroot && cd /newroot &&
-		mkdir -p old
+	initramfs_kb=$(files_kb /)
+	mkdir -p /newroot
+	if ! mount -t ext4 /dev/vda /newroot; then
+		say "disk_mount=failed"
+		return
+	fi
+	say "disk_mount=ok"
+	cd /newroot && mkdir -p old
 	if err=$(pivot_root . old 2>&1); then
 		busybox mount -t devtmpfs dev /dev
+		busybox mount -t proc proc /proc
 		exec 0</dev/console 1>/dev/console 2>&1
 		busybox umount -l /old && say "initramfs_unmounted=ok"
+		# This shell still runs from the initramfs: its pages come back
+		# when the disk's init replaces it.
+		export ur_initramfs_kb=$initramfs_kb ur_cached_before=$(meminfo_kb Cached)
 		exec busybox chroot . /sbin/init
 	fi
-	case $err in
-	*"Invalid argument"*) say "disk_handoff=EINVAL" ;;
-	*) say "disk_handoff=failed: $err" ;;
-	esac
+	pivot_error disk_handoff "$err"
 }
 # A busybox container from a `runc spec` bundle, run the default way (with
 # pivot_root, no --no-pivot).
@@ -73,33 +148,97 @@ runc_container() {
 	sed -i 's/^\(\s*\)"sh"$/\1"sh", "-c", "echo UR: container=ran"/' config.json
 	runc run ur-test 2>&1
 }
-mem_kb() { awk '/MemAvailable/ { print $2 }' /proc/meminfo; }
+# LXC (Debian's lxc-start) starts a busybox container that tries to reach
+# the host's root. LXC chroots instead of pivoting when "/" shows as
+# "rootfs" in mountinfo; its TRACE log names the pivot_root path only.
+lxc_container() {
+	mount -t devtmpfs dev /dev
+	mount -t sysfs sys /sys
+	mkdir -p /sys/fs/cgroup /run && mount -t cgroup2 cgroup2 /sys/fs/cgroup
+	mount -t tmpfs run /run
+	touch /ur-host-marker
+	c=/tmp/lxc/ur
+	mkdir -p $c/rootfs/bin $c/rootfs/proc $c/rootfs/dev $c/rootfs/sys $c/rootfs/tmp
+	cp /bin/busybox /bin/ur-escape $c/rootfs/bin/ && ln -s busybox $c/rootfs/bin/sh
+	cat >$c/config <<-EOF
+	lxc.uts.name = ur
+	lxc.rootfs.path = dir:$c/rootfs
+	lxc.console.path = none
+	lxc.net.0.type = none
+	EOF
+	lxc-start -n ur -P /tmp/lxc -F -l TRACE -o /tmp/lxc.log -- /bin/ur-escape 2>&1
+	say "lxc_start=$?"
+	if grep -q 'Changed into new rootfs' /tmp/lxc.log; then
+		say "lxc_root_switch=pivot_root"
+	else
+		say "lxc_root_switch=chroot"
+	fi
+	grep -E 'ERROR|Changed into new rootfs' /tmp/lxc.log | sed 's/^/UR|   lxc: /'
+}
+# Waits until no usermode helper of the boot runs and their count holds.
+settle_helpers() {
+	last=-1 i=0
+	while [ $i -lt 150 ]; do
+		n=$(dmesg | grep -c 'UR-HELPER ')
+		[ "$n" = "$last" ] && [ -z "$(pidof hotplug modprobe)" ] && break
+		last=$n i=$((i + 1))
+		sleep 0.2
+	done
+}
+# The disk's init, after disk_handoff: what the initramfs gave back.
+if [ -n "$ur_cached_before" ]; then
+	freed=$((ur_cached_before - $(meminfo_kb Cached)))
+	say "initramfs_freed_kb=$freed"
+	[ "$freed" -ge $((ur_initramfs_kb * 9 / 10)) ] && say "initramfs_freed=ok" ||
+		say "initramfs_freed=only $freed of $ur_initramfs_kb kB"
+fi
 case $ur_probe in
 unshare)
-	if err=$(ns_pivot); then
-		say "unshare_pivot=ok"
-	else
-		case $err in
-		*"Invalid argument"*) say "unshare_pivot=EINVAL" ;;
-		*) say "unshare_pivot=failed: $err" ;;
-		esac
-	fi
+	out=$(ns_pivot)
+	case $out in
+	[0-9]*) say "unshare_pivot=ok" ;;
+	*) pivot_error unshare_pivot "$out" ;;
+	esac
 	;;
 churn)
-	# Container start/stop, 200 times: nothing may leak.
-	ns_pivot >/dev/null
-	mounts=$(wc -l </proc/self/mountinfo) mem=$(mem_kb) bad=0
+	# Container start/stop, 200 times: nothing may fail or leak. A leaked
+	# mount namespace holds a count against this limit, so leaking one per
+	# cycle makes unshare fail within 32 cycles.
+	echo 32 >/proc/sys/user/max_mnt_namespaces
 	i=0
-	while [ $i -lt 200 ]; do
-		ns_pivot >/dev/null || bad=$((bad + 1))
+	while [ $i -lt 5 ]; do
+		ns_pivot >/dev/null
 		i=$((i + 1))
 	done
 	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	mounts=$(wc -l </proc/self/mountinfo)
+	mem=$(meminfo_kb MemAvailable) slab=$(meminfo_kb SUnreclaim)
+	bad=0 wrong=0 i=0
+	while [ $i -lt 200 ]; do
+		# The namespace keeps its new root, the busybox bound into it
+		# and a proc, nothing else.
+		case $(ns_pivot) in
+		3) ;;
+		[0-9]*) wrong=$((wrong + 1)) ;;
+		*) bad=$((bad + 1)) ;;
+		esac
+		i=$((i + 1))
+	done
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
 	say "churn_failures=$bad"
+	say "churn_ns_mounts_wrong=$wrong"
 	say "churn_mounts_delta=$(($(wc -l </proc/self/mountinfo) - mounts))"
-	say "churn_mem_lost_kb=$((mem - $(mem_kb)))"
-	[ $((mem - $(mem_kb))) -lt 4096 ] && say "churn_memory=kept" ||
-		say "churn_memory=lost $((mem - $(mem_kb))) kB"
+	slab=$(($(meminfo_kb SUnreclaim) - slab))
+	mem=$((mem - $(meminfo_kb MemAvailable)))
+	say "churn_unreclaimable_grown_kb=$slab"
+	say "churn_mem_lost_kb=$mem"
+	# One small tmpfs leaked per cycle costs over 1 MiB of unreclaimable
+	# kernel memory in 200 cycles.
+	[ "$slab" -lt 256 ] && say "churn_unreclaimable=kept" ||
+		say "churn_unreclaimable=grown $slab kB"
+	[ "$mem" -lt 1024 ] && say "churn_memory=kept" || say "churn_memory=lost $mem kB"
 	;;
 runc)
 	if err=$(runc_container); then
@@ -117,34 +256,52 @@ disk)
 	# The disk's init is this script again: only the initramfs hands off.
 	[ "$0" = /init ] && disk_handoff
 	;;
+helpers)
+	# Every usermode helper run of the boot (uevent helper, modprobe)
+	# logs a UR-HELPER line from the initramfs; count them once they are
+	# all done, and which they were.
+	settle_helpers
+	for h in hotplug modprobe; do
+		say "${h}_runs=$(dmesg | grep -c "UR-HELPER $h ")"
+		say "${h}_calls=$(dmesg | sed -n "s/.*UR-HELPER $h //p" | sort | md5sum | cut -c1-32)"
+	done
+	;;
+lxc)
+	lxc_container
+	;;
+kunit-debugfs)
+	# The results of the boot-time suite, read after the init sections
+	# are freed.
+	mount -t sysfs sys /sys
+	mount -t debugfs debugfs /sys/kernel/debug
+	results=/sys/kernel/debug/kunit/initramfs_user_root/results
+	sed 's/^/UR|   /' $results
+	grep -q '^ok 1 initramfs_user_root' $results && say "kunit_debugfs=ok" ||
+		say "kunit_debugfs=failed"
+	;;
 esac
 
 # What switch_root, runc and bubblewrap do: a new root, pivot into it, drop
-# the old one.
+# the old one (in stage 2). The new root must be mounted for pivot_root's
+# answer to mean anything.
 mkdir -p /newroot
-mount -t tmpfs -o size=16m ur-newroot /newroot
-mkdir -p /newroot/old /newroot/bin /newroot/proc
+if ! mount -t tmpfs -o size=16m ur-newroot /newroot; then
+	say "newroot_mount=failed"
+	say "done"
+	reboot -f
+fi
+say "newroot_mount=ok"
+old_kb=$(files_kb /)
+mkdir -p /newroot/old /newroot/bin /newroot/proc /newroot/dev
 cp /bin/busybox /newroot/bin/busybox
+cp "$0" /newroot/bin/ur-init
+mknod /newroot/dev/console c 5 1
 cd /newroot
 if err=$(pivot_root . old 2>&1); then
 	say "pivot_root=ok"
-	cd /
-	/bin/busybox --install -s /bin
-	mount -t proc proc /proc
-	if umount -l /old; then
-		say "umount_old=ok"
-	else
-		say "umount_old=failed"
-	fi
-	say "root_fs_after=$(root_fs)"
-	show_mounts "mountinfo after pivot_root and umount of the old root:"
-else
-	case $err in
-	*"Invalid argument"*) say "pivot_root=EINVAL" ;;
-	*) say "pivot_root=failed: $err" ;;
-	esac
+	exec /bin/busybox sh /bin/ur-init stage2 "$old_kb"
 fi
-
+pivot_error pivot_root "$err"
 say "done"
 sync
 reboot -f

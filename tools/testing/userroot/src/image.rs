@@ -1,26 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Guest images from declarative recipes: initramfs images through the
-//! kernel's own `usr/gen_init_cpio`, ext4 disks through `mke2fs -d`.
+//! kernel's own `usr/gen_init_cpio`, ext4 disks through `mke2fs -d`, for
+//! each architecture.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::qemu::Arch;
 use crate::workspace::{run, Workspace};
 use crate::{kbuild, Result};
-
-/// Static busybox from Debian's busybox-static.
-const BUSYBOX: &str = "/bin/busybox";
 
 /// One thing in an image.
 pub enum Entry {
     /// A directory.
     Dir(&'static str),
-    /// `/dev/console`, which the kernel opens for init.
-    Console,
+    /// A character device node: path, major, minor.
+    Node(&'static str, u32, u32),
+    /// Static busybox at `/bin/busybox`, from the architecture's
+    /// busybox-static package.
+    Busybox,
     /// A program from `guest/` at this path: a script as it is, a `.c` file
-    /// compiled static.
+    /// compiled static with the kernel's nolibc.
     Exec(&'static str, &'static str),
     /// A symbolic link: path, target.
     Symlink(&'static str, &'static str),
@@ -28,11 +31,17 @@ pub enum Entry {
     Filler(&'static str, u32),
     /// A directory of this many files of this many bytes each.
     ManyFiles(&'static str, u32, u32),
+    /// A file of this many bytes.
+    File(&'static str, u32),
+    /// A text file from `guest/`: path, name.
+    Text(&'static str, &'static str),
+    /// A file of this many bytes and its hard links.
+    HardLinks(&'static str, u32, &'static [&'static str]),
     /// The `filesystems/pivot_root` kselftest, built static, at this path.
     Kselftest(&'static str),
-    /// A host program at its own path, with the shared libraries `ldd`
-    /// lists for it.
-    HostBinary(&'static str),
+    /// A program of the architecture's packages at its own path, with the
+    /// shared libraries it needs.
+    Program(&'static str),
 }
 
 /// What is done to an initramfs after it is made.
@@ -43,6 +52,10 @@ pub enum Damage {
     /// The compressed archive is cut at 85 %, in the middle of its last
     /// file: everything before is unpacked, then unpacking fails.
     Truncated,
+    /// The uncompressed archive ends right before its `TRAILER!!!`: the
+    /// kernel unpacks it all and takes it as complete, with its hard-link
+    /// table still filled.
+    NoTrailer,
     /// Random bytes instead of an archive.
     Garbage,
 }
@@ -53,24 +66,38 @@ pub enum Kind {
     /// A gzip-compressed cpio archive: an external initramfs (`-initrd`), or
     /// built into a kernel (see [`crate::config::Variant::builtin_image`]).
     Initramfs,
+    /// The same, not compressed.
+    Cpio,
     /// An ext4 filesystem on a virtio disk, for `root=/dev/vda`.
     Disk,
+    /// An initramfs made by Debian's initramfs-tools (`mkinitramfs`) for
+    /// the [`GENERATED_FOR`] kernel, with the configuration in
+    /// `generators/initramfs-tools`.
+    InitramfsTools,
+    /// An initramfs made by Debian's dracut with systemd in it, for the
+    /// [`GENERATED_FOR`] kernel, with the hook in `generators/dracut`.
+    Dracut,
 }
 
-/// A recipe: [`BASE`] plus its own entries.
+/// The kernel variant the generators make their images for: it has
+/// modules, and what systemd needs.
+pub const GENERATED_FOR: &str = "distro";
+
+/// A recipe: its base and its own entries.
 pub struct Image {
     /// Name, also the file name under the images directory.
     pub name: &'static str,
     /// Its format.
     pub kind: Kind,
-    /// Entries on top of [`BASE`].
+    /// What it has in common with other images.
+    pub base: &'static [Entry],
+    /// Its own entries.
     pub entries: &'static [Entry],
     /// What is done to it afterwards.
     pub damage: Damage,
 }
 
-/// What every image holds: what the kernel and busybox expect. Static
-/// busybox itself goes to `/bin/busybox` with `/bin/sh` linked to it.
+/// What most images hold: what the kernel and busybox expect.
 pub const BASE: &[Entry] = &[
     Entry::Dir("/dev"),
     Entry::Dir("/root"),
@@ -79,13 +106,15 @@ pub const BASE: &[Entry] = &[
     Entry::Dir("/tmp"),
     Entry::Dir("/bin"),
     Entry::Dir("/sbin"),
+    Entry::Busybox,
     Entry::Symlink("/bin/sh", "busybox"),
 ];
 
 const STANDARD: Image = Image {
     name: "standard",
     kind: Kind::Initramfs,
-    entries: &[Entry::Console, Entry::Exec("/init", "init.sh")],
+    base: BASE,
+    entries: &[Entry::Node("/dev/console", 5, 1), Entry::Exec("/init", "init.sh")],
     damage: Damage::Intact,
 };
 
@@ -95,7 +124,7 @@ pub const IMAGES: &[Image] = &[
     Image {
         name: "abs-symlink-init",
         entries: &[
-            Entry::Console,
+            Entry::Node("/dev/console", 5, 1),
             Entry::Exec("/sbin/real-init", "init.sh"),
             Entry::Symlink("/init", "/sbin/real-init"),
         ],
@@ -103,36 +132,86 @@ pub const IMAGES: &[Image] = &[
     },
     Image {
         name: "init-elsewhere",
-        entries: &[Entry::Console, Entry::Exec("/sbin/test-init", "init.sh")],
+        entries: &[
+            Entry::Node("/dev/console", 5, 1),
+            Entry::Exec("/sbin/test-init", "init.sh"),
+        ],
         ..STANDARD
     },
     Image {
         name: "no-init",
-        entries: &[Entry::Console],
+        entries: &[Entry::Node("/dev/console", 5, 1)],
         ..STANDARD
     },
     Image {
         name: "runc",
         entries: &[
-            Entry::Console,
+            Entry::Node("/dev/console", 5, 1),
             Entry::Exec("/init", "init.sh"),
-            Entry::HostBinary("/usr/sbin/runc"),
+            Entry::Program("/usr/sbin/runc"),
+        ],
+        ..STANDARD
+    },
+    Image {
+        name: "lxc",
+        entries: &[
+            Entry::Node("/dev/console", 5, 1),
+            Entry::Exec("/init", "init.sh"),
+            Entry::Exec("/bin/ur-escape", "escape.c"),
+            // Where lxc-start mounts the container's rootfs.
+            Entry::Dir("/usr"),
+            Entry::Dir("/usr/lib"),
+            Entry::Dir("/usr/lib/x86_64-linux-gnu"),
+            Entry::Dir("/usr/lib/x86_64-linux-gnu/lxc"),
+            Entry::Dir("/usr/lib/x86_64-linux-gnu/lxc/rootfs"),
+            Entry::Program("/usr/bin/lxc-start"),
         ],
         ..STANDARD
     },
     Image {
         name: "kselftest",
         entries: &[
-            Entry::Console,
+            Entry::Node("/dev/console", 5, 1),
             Entry::Exec("/init", "init.sh"),
             Entry::Kselftest("/bin/pivot_root_test"),
         ],
         ..STANDARD
     },
+    // Usermode helpers that log when they reach the initramfs.
+    Image {
+        name: "helpers",
+        entries: &[
+            Entry::Node("/dev/console", 5, 1),
+            Entry::Node("/dev/kmsg", 1, 11),
+            Entry::Exec("/init", "init.sh"),
+            Entry::Exec("/sbin/hotplug", "helper.sh"),
+            Entry::Exec("/sbin/modprobe", "helper.sh"),
+        ],
+        ..STANDARD
+    },
+    // Hard links in an uncompressed archive that ends before its trailer,
+    // and no /init: the archive is unpacked a second time, into rootfs,
+    // where the uevent helper lists what it finds.
+    Image {
+        name: "hardlinks-no-trailer",
+        kind: Kind::Cpio,
+        entries: &[
+            Entry::Node("/dev/console", 5, 1),
+            Entry::Node("/dev/kmsg", 1, 11),
+            Entry::Exec("/sbin/hotplug", "helper.sh"),
+            Entry::Exec("/sbin/modprobe", "helper.sh"),
+            Entry::Dir("/etc"),
+            Entry::File("/etc/ur-list-root", 0),
+            Entry::Dir("/data"),
+            Entry::HardLinks("/data/a", 4096, &["/data/b", "/data/c"]),
+        ],
+        damage: Damage::NoTrailer,
+        ..STANDARD
+    },
     Image {
         name: "truncated",
         entries: &[
-            Entry::Console,
+            Entry::Node("/dev/console", 5, 1),
             Entry::Exec("/init", "init.sh"),
             Entry::Filler("/filler", 4),
         ],
@@ -145,15 +224,18 @@ pub const IMAGES: &[Image] = &[
         damage: Damage::Garbage,
         ..STANDARD
     },
-    // `make bench`: the boot cost for three sizes of initramfs, then the
-    // hand-off from a large one.
+    // `make bench`: the boot cost for three sizes of initramfs, the
+    // smallest one static /init and nothing else, then the hand-off from a
+    // large one.
     Image {
         name: "bench-1-file",
+        base: &[],
         entries: &[Entry::Exec("/init", "timing-init.c")],
         ..STANDARD
     },
     Image {
         name: "bench-16M",
+        base: &[],
         entries: &[
             Entry::Exec("/init", "timing-init.c"),
             Entry::Filler("/filler", 16),
@@ -162,6 +244,7 @@ pub const IMAGES: &[Image] = &[
     },
     Image {
         name: "bench-128M",
+        base: &[],
         entries: &[
             Entry::Exec("/init", "timing-init.c"),
             Entry::Filler("/filler", 128),
@@ -171,7 +254,7 @@ pub const IMAGES: &[Image] = &[
     Image {
         name: "bench-handoff",
         entries: &[
-            Entry::Console,
+            Entry::Node("/dev/console", 5, 1),
             Entry::Exec("/init", "handoff.sh"),
             Entry::ManyFiles("/data", 10_000, 13_421),
         ],
@@ -180,8 +263,27 @@ pub const IMAGES: &[Image] = &[
     Image {
         name: "disk",
         kind: Kind::Disk,
-        entries: &[Entry::Exec("/sbin/init", "init.sh")],
-        damage: Damage::Intact,
+        entries: &[
+            Entry::Exec("/sbin/init", "init.sh"),
+            // systemd switches only into an OS tree.
+            Entry::Dir("/etc"),
+            Entry::Text("/etc/os-release", "os-release"),
+        ],
+        ..STANDARD
+    },
+    Image {
+        name: "initramfs-tools",
+        kind: Kind::InitramfsTools,
+        base: &[],
+        entries: &[],
+        ..STANDARD
+    },
+    Image {
+        name: "dracut",
+        kind: Kind::Dracut,
+        base: &[],
+        entries: &[],
+        ..STANDARD
     },
 ];
 
@@ -194,31 +296,57 @@ pub fn find(name: &str) -> Result<&'static Image> {
 }
 
 /// Builds an image for booting and returns its path.
-pub fn build(ws: &Workspace, img: &Image) -> Result<PathBuf> {
+pub fn build(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
     match img.kind {
-        Kind::Initramfs => initramfs(ws, img),
-        Kind::Disk => disk(ws, img),
+        Kind::Initramfs | Kind::Cpio => initramfs(ws, arch, img),
+        Kind::Disk => disk(ws, arch, img),
+        Kind::InitramfsTools | Kind::Dracut => generated(ws, arch, img),
+    }
+}
+
+/// The images of one architecture.
+fn images_dir(ws: &Workspace, arch: &Arch) -> PathBuf {
+    ws.images().join(arch.name)
+}
+
+/// Where the architecture's guest packages are unpacked: the host's root
+/// for the host's architecture, else a directory set-up fills.
+pub fn package_root(ws: &Workspace, arch: &Arch) -> PathBuf {
+    if arch.debian == "amd64" {
+        PathBuf::from("/")
+    } else {
+        ws.cache.join("packages").join(arch.debian)
     }
 }
 
 /// The gen_init_cpio list of an initramfs recipe. It is rewritten only when
 /// it changes, so a kernel that builds it in is not relinked for nothing.
-pub fn initramfs_list(ws: &Workspace, img: &Image) -> Result<PathBuf> {
-    let mut list = format!("# {} initramfs, made by userroot\n", img.name);
-    let mut sources = vec![PathBuf::from(BUSYBOX)];
-    let mut dirs: std::collections::BTreeSet<PathBuf> = BASE
+pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
+    let mut list = format!("# {} initramfs for {}, made by userroot\n", img.name, arch.name);
+    let mut sources = Vec::new();
+    let mut dirs: BTreeSet<PathBuf> = img
+        .base
         .iter()
+        .chain(img.entries)
         .filter_map(|e| match e {
             Entry::Dir(p) => Some(PathBuf::from(p.trim_start_matches('/'))),
             _ => None,
         })
         .collect();
-    for entry in BASE.iter().chain(img.entries) {
+    let mut files = String::new();
+    for entry in img.base.iter().chain(img.entries) {
         match entry {
             Entry::Dir(p) => writeln!(list, "dir {p} 0755 0 0")?,
-            Entry::Console => writeln!(list, "nod /dev/console 0600 0 0 c 5 1")?,
+            Entry::Node(p, major, minor) => {
+                writeln!(list, "nod {p} 0600 0 0 c {major} {minor}")?
+            }
+            Entry::Busybox => {
+                let src = package_root(ws, arch).join("bin/busybox");
+                writeln!(files, "file /bin/busybox {} 0755 0 0", src.display())?;
+                sources.push(src);
+            }
             Entry::Exec(p, name) => {
-                let src = guest_program(ws, name)?;
+                let src = guest_program(ws, arch, name)?;
                 writeln!(list, "file {p} {} 0755 0 0", src.display())?;
                 sources.push(src);
             }
@@ -230,13 +358,27 @@ pub fn initramfs_list(ws: &Workspace, img: &Image) -> Result<PathBuf> {
                     writeln!(list, "file {dir}/f{i:05} {} 0644 0 0", src.display())?;
                 }
             }
+            Entry::File(p, bytes) => {
+                let src = sized_file(ws, u64::from(*bytes))?;
+                writeln!(list, "file {p} {} 0644 0 0", src.display())?;
+            }
+            Entry::Text(p, name) => {
+                let src = ws.tool_dir().join("guest").join(name);
+                writeln!(list, "file {p} {} 0644 0 0", src.display())?;
+                sources.push(src);
+            }
+            Entry::HardLinks(p, bytes, links) => {
+                let src = sized_file(ws, u64::from(*bytes))?;
+                writeln!(list, "file {p} {} 0644 0 0 {}", src.display(), links.join(" "))?;
+            }
             Entry::Kselftest(p) => {
-                let src = kbuild::kselftest(ws)?;
+                let src = kbuild::kselftest(ws, arch)?;
                 writeln!(list, "file {p} {} 0755 0 0", src.display())?;
                 sources.push(src);
             }
-            Entry::HostBinary(p) => {
-                for file in std::iter::once(p.to_string()).chain(shared_libraries(p)?) {
+            Entry::Program(p) => {
+                let root = package_root(ws, arch);
+                for file in std::iter::once(p.to_string()).chain(needed_libraries(&root, arch, p)?) {
                     let mut dir = PathBuf::new();
                     for part in Path::new(&file)
                         .parent()
@@ -249,13 +391,14 @@ pub fn initramfs_list(ws: &Workspace, img: &Image) -> Result<PathBuf> {
                             writeln!(list, "dir /{} 0755 0 0", dir.display())?;
                         }
                     }
-                    writeln!(list, "file {file} {file} 0755 0 0")?;
+                    let src = root.join(file.trim_start_matches('/'));
+                    writeln!(list, "file {file} {} 0755 0 0", src.display())?;
                 }
             }
             Entry::Filler(..) => {}
         }
     }
-    writeln!(list, "file /bin/busybox {BUSYBOX} 0755 0 0")?;
+    list += &files;
     // Last, so that a truncated archive is cut inside it.
     for entry in img.entries {
         if let Entry::Filler(p, mib) = entry {
@@ -264,46 +407,68 @@ pub fn initramfs_list(ws: &Workspace, img: &Image) -> Result<PathBuf> {
     }
     // The list changes when a source does, so images follow edits.
     for src in sources {
-        let mtime = fs::metadata(&src)?
+        let mtime = fs::metadata(&src)
+            .map_err(|e| format!("{}: {e}", src.display()))?
             .modified()?
             .duration_since(std::time::UNIX_EPOCH)?;
         writeln!(list, "# {} {}", src.display(), mtime.as_nanos())?;
     }
-    let path = ws.images().join(format!("{}.list", img.name));
-    fs::create_dir_all(ws.images())?;
+    let dir = images_dir(ws, arch);
+    let path = dir.join(format!("{}.list", img.name));
+    fs::create_dir_all(&dir)?;
     if fs::read_to_string(&path).ok().as_deref() != Some(&list) {
         fs::write(&path, list)?;
     }
     Ok(path)
 }
 
-/// A gzip-compressed initramfs, written by the default kernel's
-/// `usr/gen_init_cpio`.
-fn initramfs(ws: &Workspace, img: &Image) -> Result<PathBuf> {
-    let path = ws.images().join(format!("{}.cpio.gz", img.name));
+/// A cpio archive written by `usr/gen_init_cpio`, gzip-compressed unless
+/// the recipe says otherwise.
+fn initramfs(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
+    let dir = images_dir(ws, arch);
+    let suffix = if img.kind == Kind::Cpio { "cpio" } else { "cpio.gz" };
+    let path = dir.join(format!("{}.{suffix}", img.name));
     if img.damage == Damage::Garbage {
-        fs::create_dir_all(ws.images())?;
+        fs::create_dir_all(&dir)?;
         fs::write(&path, random_bytes(1 << 20))?;
         return Ok(path);
     }
-    let old_list = fs::read_to_string(ws.images().join(format!("{}.list", img.name))).ok();
-    let list = initramfs_list(ws, img)?;
+    let old_list = fs::read_to_string(dir.join(format!("{}.list", img.name))).ok();
+    let list = initramfs_list(ws, arch, img)?;
     let unchanged = old_list == fs::read_to_string(&list).ok();
     if unchanged && img.damage == Damage::Intact && path.exists() {
         return Ok(path);
     }
-    let gen = ws.build("default").join("usr/gen_init_cpio");
-    let cpio = run(Command::new(&gen).arg(&list))
+    // gen_init_cpio is a host program: the x86_64 default kernel's serves
+    // every architecture.
+    let gen = ws
+        .build(kbuild::main_variant(&crate::qemu::X86_64)?.name)
+        .join("usr/gen_init_cpio");
+    let mut cpio = run(Command::new(&gen).arg(&list))
         .map_err(|e| format!("{} (is the default kernel built?): {e}", gen.display()))?;
-    let mut gzip = Command::new("gzip")
-        .args(["-n", "-6"])
-        .stdin(Stdio::piped())
-        .stdout(fs::File::create(&path)?)
-        .spawn()?;
-    std::io::Write::write_all(gzip.stdin.as_mut().ok_or("gzip stdin")?, &cpio)?;
-    drop(gzip.stdin.take());
-    if !gzip.wait()?.success() {
-        return Err("gzip failed".into());
+    if img.damage == Damage::NoTrailer {
+        // The last one: busybox's cpio applet holds the string too.
+        let at = cpio
+            .windows(10)
+            .rposition(|w| w == b"TRAILER!!!")
+            .ok_or("gen_init_cpio wrote no TRAILER!!!")?;
+        // The trailer's header (110 bytes of "070701..." text) precedes
+        // its name.
+        cpio.truncate(at - 110);
+    }
+    if img.kind == Kind::Cpio {
+        fs::write(&path, &cpio)?;
+    } else {
+        let mut gzip = Command::new("gzip")
+            .args(["-n", "-6"])
+            .stdin(Stdio::piped())
+            .stdout(fs::File::create(&path)?)
+            .spawn()?;
+        std::io::Write::write_all(gzip.stdin.as_mut().ok_or("gzip stdin")?, &cpio)?;
+        drop(gzip.stdin.take());
+        if !gzip.wait()?.success() {
+            return Err("gzip failed".into());
+        }
     }
     if img.damage == Damage::Truncated {
         let len = fs::metadata(&path)?.len();
@@ -317,27 +482,35 @@ fn initramfs(ws: &Workspace, img: &Image) -> Result<PathBuf> {
 
 /// An ext4 image populated from a staging directory (no root or loop
 /// device needed).
-fn disk(ws: &Workspace, img: &Image) -> Result<PathBuf> {
-    let stage = ws.images().join(format!("{}.root", img.name));
+fn disk(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
+    let dir = images_dir(ws, arch);
+    let stage = dir.join(format!("{}.root", img.name));
     let _ = fs::remove_dir_all(&stage);
     let at = |p: &str| stage.join(p.trim_start_matches('/'));
     fs::create_dir_all(&stage)?;
-    for entry in BASE.iter().chain(img.entries) {
+    for entry in img.base.iter().chain(img.entries) {
         match entry {
             Entry::Dir(p) => fs::create_dir_all(at(p))?,
-            Entry::Console => {} // The kernel opens rootfs's console, not the disk's.
-            Entry::Exec(p, name) => copy_exec(&guest_program(ws, name)?, &at(p))?,
+            // The kernel opens rootfs's console, not the disk's.
+            Entry::Node(..) => {}
+            Entry::Busybox => {
+                copy_exec(&package_root(ws, arch).join("bin/busybox"), &at("/bin/busybox"))?
+            }
+            Entry::Exec(p, name) => copy_exec(&guest_program(ws, arch, name)?, &at(p))?,
             Entry::Symlink(p, t) => std::os::unix::fs::symlink(t, at(p))?,
+            Entry::Text(p, name) => {
+                fs::copy(ws.tool_dir().join("guest").join(name), at(p))?;
+            }
             Entry::Filler(p, mib) => {
                 fs::copy(filler(ws, *mib)?, at(p))?;
             }
-            Entry::ManyFiles(..) => return Err("ManyFiles is for initramfs images".into()),
-            Entry::Kselftest(p) => copy_exec(&kbuild::kselftest(ws)?, &at(p))?,
-            Entry::HostBinary(_) => return Err("HostBinary is for initramfs images".into()),
+            Entry::Kselftest(p) => copy_exec(&kbuild::kselftest(ws, arch)?, &at(p))?,
+            Entry::ManyFiles(..) | Entry::File(..) | Entry::HardLinks(..) | Entry::Program(_) => {
+                return Err("that entry is for initramfs images".into())
+            }
         }
     }
-    copy_exec(Path::new(BUSYBOX), &at("/bin/busybox"))?;
-    let path = ws.images().join(format!("{}.ext4", img.name));
+    let path = dir.join(format!("{}.ext4", img.name));
     let _ = fs::remove_file(&path);
     run(Command::new("mke2fs")
         .args(["-q", "-F", "-t", "ext4", "-E", "root_owner=0:0", "-d"])
@@ -348,35 +521,87 @@ fn disk(ws: &Workspace, img: &Image) -> Result<PathBuf> {
 }
 
 /// A program from `guest/`: a script as it is; a `.c` file compiled static
-/// into the images directory when it is newer than its binary.
-fn guest_program(ws: &Workspace, name: &str) -> Result<PathBuf> {
+/// against the kernel's nolibc and UAPI headers, when it is newer than its
+/// binary.
+fn guest_program(ws: &Workspace, arch: &Arch, name: &str) -> Result<PathBuf> {
     let src = ws.tool_dir().join("guest").join(name);
     let Some(stem) = name.strip_suffix(".c") else {
         return Ok(src);
     };
-    let bin = ws.images().join(stem);
+    let dir = images_dir(ws, arch);
+    let bin = dir.join(stem);
     let newer = |a: &Path, b: &Path| -> Result<bool> {
         Ok(fs::metadata(a)?.modified()? > fs::metadata(b)?.modified()?)
     };
     if !bin.exists() || newer(&src, &bin)? {
-        fs::create_dir_all(ws.images())?;
-        run(Command::new("cc")
-            .args(["-static", "-Os", "-s", "-o"])
+        fs::create_dir_all(&dir)?;
+        let v = kbuild::main_variant(arch)?;
+        kbuild::make(ws, v, &["headers"])?;
+        let mut cc = if arch.debian == "amd64" {
+            Command::new("gcc")
+        } else {
+            let mut c = Command::new("clang");
+            c.arg(format!("--target={}", arch.triple)).arg("-fuse-ld=lld");
+            c
+        };
+        run(cc
+            .args([
+                "-Os",
+                "-s",
+                "-static",
+                "-nostdlib",
+                "-fno-asynchronous-unwind-tables",
+                "-fno-ident",
+                "-include",
+            ])
+            .arg(ws.tree().join("tools/include/nolibc/nolibc.h"))
+            .arg("-I")
+            .arg(ws.build(v.name).join("usr/include"))
+            .arg("-o")
             .arg(&bin)
             .arg(&src))?;
     }
     Ok(bin)
 }
 
-/// The absolute paths of the shared libraries `ldd` lists for `program`,
-/// the dynamic loader included.
-fn shared_libraries(program: &str) -> Result<Vec<String>> {
-    let out = run(Command::new("ldd").arg(program))?;
-    Ok(String::from_utf8_lossy(&out)
-        .lines()
-        .filter_map(|l| l.split_whitespace().find(|w| w.starts_with('/')))
-        .map(str::to_string)
-        .collect())
+/// The shared libraries a program of `root` needs, its dynamic loader
+/// included, as absolute paths inside `root`: read from its ELF headers, so
+/// that programs of any architecture can be packed.
+fn needed_libraries(root: &Path, arch: &Arch, program: &str) -> Result<Vec<String>> {
+    let dirs = [
+        format!("/lib/{}", arch.triple),
+        format!("/usr/lib/{}", arch.triple),
+        "/lib".to_string(),
+        "/usr/lib".to_string(),
+    ];
+    let mut found: Vec<String> = Vec::new();
+    let mut todo = vec![program.to_string()];
+    while let Some(file) = todo.pop() {
+        let out = run(Command::new("llvm-readelf")
+            .args(["--dynamic", "--program-headers"])
+            .arg(root.join(file.trim_start_matches('/'))))?;
+        for line in String::from_utf8_lossy(&out).lines() {
+            let wanted = if let Some(interp) = line.split("interpreter: ").nth(1) {
+                interp.trim_end_matches(']').to_string()
+            } else if let Some(lib) = line
+                .split("Shared library: [")
+                .nth(1)
+                .and_then(|l| l.strip_suffix(']'))
+            {
+                dirs.iter()
+                    .map(|d| format!("{d}/{lib}"))
+                    .find(|p| root.join(p.trim_start_matches('/')).exists())
+                    .ok_or_else(|| format!("{program}: {lib} not found under {}", root.display()))?
+            } else {
+                continue;
+            };
+            if !found.contains(&wanted) {
+                found.push(wanted.clone());
+                todo.push(wanted);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// A file of `mib` MiB of incompressible bytes, made once.
@@ -414,4 +639,87 @@ fn copy_exec(from: &Path, to: &Path) -> Result<()> {
     fs::copy(from, to)?;
     fs::set_permissions(to, fs::Permissions::from_mode(0o755))?;
     Ok(())
+}
+
+/// An initramfs made by a distribution's generator for the
+/// [`GENERATED_FOR`] kernel, remade when that kernel or the configuration
+/// changes. The generator runs in a private mount namespace in which the
+/// kernel's modules and config are at `/lib/modules/VERSION` and
+/// `/boot/config-VERSION`, where both tools look, so nothing of the host's
+/// is touched.
+fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
+    let v = crate::config::variant(GENERATED_FOR)?;
+    if v.arch.name != arch.name {
+        return Err(format!("{} images are made for {} only", img.name, v.arch.name).into());
+    }
+    let build = ws.build(v.name);
+    let kernel = build.join(v.arch.kernel_image);
+    let dir = images_dir(ws, arch);
+    let out = dir.join(format!("{}.img", img.name));
+    let confdir = ws.tool_dir().join("generators").join(img.name);
+    let inputs = newest_in(&kernel)?.max(newest_in(&confdir)?);
+    if fs::metadata(&out).and_then(|m| m.modified()).is_ok_and(|t| t > inputs) {
+        return Ok(out);
+    }
+    let version = fs::read_to_string(build.join("include/config/kernel.release"))?
+        .trim()
+        .to_string();
+    // The kernel's modules (none are configured, so this is the lists and
+    // the depmod files) and its config, staged once per kernel.
+    let stage = dir.join(format!("{}-stage", v.name));
+    let _ = fs::remove_dir_all(&stage);
+    fs::create_dir_all(stage.join("boot"))?;
+    kbuild::make(ws, v, &["modules"])?;
+    kbuild::with_build_dir(ws, v.name, |work| {
+        kbuild::make_in(
+            ws,
+            &ws.tree(),
+            work,
+            v.name,
+            v.arch,
+            &["modules_install", &format!("INSTALL_MOD_PATH={}", stage.display())],
+        )
+    })?;
+    fs::copy(build.join(".config"), stage.join(format!("boot/config-{version}")))?;
+    let generate = match img.kind {
+        Kind::InitramfsTools => format!(
+            "mkinitramfs -d {} -c gzip -o {} {version}",
+            confdir.display(),
+            out.display()
+        ),
+        _ => format!(
+            "dracut --quiet --no-hostonly --force --kver {version} \\
+             --kmoddir /lib/modules/{version} --add 'systemd-initrd dracut-systemd' \\
+             --include {} /lib/dracut/hooks/pre-pivot/99-ur-report.sh {}",
+            confdir.join("ur-report.sh").display(),
+            out.display()
+        ),
+    };
+    // /boot and /lib/modules may be missing on a container host; the
+    // mounts below need them as mount points.
+    for point in ["/boot", "/lib/modules"] {
+        fs::create_dir_all(point)?;
+    }
+    let script = format!(
+        "mount --make-rprivate / && \\
+         mount --bind {modules} /lib/modules && mount --bind {boot} /boot && {generate}",
+        modules = stage.join("lib/modules").display(),
+        boot = stage.join("boot").display(),
+    );
+    run(Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"))
+    .map_err(|e| format!("making the {} image: {e}", img.name))?;
+    Ok(out)
+}
+
+/// The newest modification time under `p`.
+fn newest_in(p: &Path) -> Result<std::time::SystemTime> {
+    let mut t = fs::metadata(p)?.modified()?;
+    if p.is_dir() {
+        for e in fs::read_dir(p)? {
+            t = t.max(newest_in(&e?.path())?);
+        }
+    }
+    Ok(t)
 }
