@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::config;
 use crate::gates;
@@ -13,7 +15,7 @@ use crate::kbuild;
 use crate::parser::{self, Report};
 use crate::printer::Tap;
 use crate::qemu::{self, Accel, Boot, Booted};
-use crate::workspace::{step, Workspace};
+use crate::workspace::{phase, phases, step, Workspace};
 use crate::Result;
 
 /// One boot and what it must show.
@@ -22,7 +24,8 @@ pub struct Scenario {
     pub name: &'static str,
     /// What it shows, in a line.
     pub about: &'static str,
-    /// Kernel variant (see [`config::VARIANTS`]).
+    /// Kernel variant (see [`config::VARIANTS`]); its architecture is the
+    /// guest's.
     pub kernel: &'static str,
     /// External initramfs image (see [`image::IMAGES`]).
     pub initrd: Option<&'static str>,
@@ -30,48 +33,89 @@ pub struct Scenario {
     pub disk: Option<&'static str>,
     /// Extra kernel command line.
     pub cmdline: &'static str,
-    /// `UR: key=value` results the guest must report.
-    pub expect: &'static [(&'static str, &'static str)],
-    /// Lines the kernel log must contain.
-    pub log: &'static [&'static str],
+    /// Virtual CPUs.
+    pub cpus: u32,
+    /// What the boot must show, in groups.
+    pub checks: &'static [&'static [Check]],
+}
+
+/// One thing a boot must show.
+pub enum Check {
+    /// The guest reported `key=value` (the last report of `key`).
+    Is(&'static str, &'static str),
+    /// The kernel log has this text.
+    Logs(&'static str),
+    /// The guest reported a number for `key` of at least this.
+    AtLeast(&'static str, u64),
+    /// The guest reported for `key` what it reported in the other scenario.
+    SameAs(&'static str, &'static str),
+    /// The guest reported a number for `key` within this many of what it
+    /// reported in the other scenario.
+    Near(&'static str, &'static str, u64),
+    /// The guest reported the same value for both keys.
+    Equal(&'static str, &'static str),
+    /// The guest reported different values for the two keys.
+    Unequal(&'static str, &'static str),
 }
 
 /// Per-boot limit; a TCG boot to the end of the guest script takes seconds.
-const TIMEOUT: Duration = Duration::from_secs(90);
+const TIMEOUT: Duration = Duration::from_secs(120);
 const MEM_MIB: u32 = 512;
+/// Boots at a time: TCG keeps one host CPU busy per vCPU.
+const PARALLEL: usize = 2;
 
-/// With the feature: `/` is the user root, pivot_root(2) works and the old
-/// root (rootfs) can be unmounted.
-const USER_ROOT: &[(&str, &str)] = &[
-    ("root_fs", "tmpfs"),
-    ("pivot_root", "ok"),
-    ("umount_old", "ok"),
+/// What the feature logs when it keeps a tmpfs user root as `/`.
+const KEPT_TMPFS: &str = "initramfs: / is a user root (tmpfs): pivot_root(2) works from it";
+/// The same for a ramfs user root.
+const KEPT_RAMFS: &str = "initramfs: / is a user root (ramfs): pivot_root(2) works from it";
+
+/// With the feature: `/` is the user root, which has a parent, pivot_root(2)
+/// works, and the old root (the initramfs) goes, its memory with it.
+const USER_ROOT: &[Check] = &[
+    Check::Is("root_fs", "tmpfs"),
+    Check::Is("root_source", "rootfs"),
+    Check::Is("root_own_parent", "no"),
+    Check::Is("user_root_mounts", "1"),
+    Check::Is("mounts_on_root_dir", "0"),
+    Check::Is("newroot_mount", "ok"),
+    Check::Is("pivot_root", "ok"),
+    Check::Is("umount_old", "ok"),
+    Check::Is("old_root_freed", "ok"),
+    Check::Logs(KEPT_TMPFS),
 ];
 /// The same on a ramfs user root.
-const USER_ROOT_RAMFS: &[(&str, &str)] = &[
-    ("root_fs", "ramfs"),
-    ("pivot_root", "ok"),
-    ("umount_old", "ok"),
+const USER_ROOT_RAMFS: &[Check] = &[
+    Check::Is("root_fs", "ramfs"),
+    Check::Is("root_source", "rootfs"),
+    Check::Is("root_own_parent", "no"),
+    Check::Is("user_root_mounts", "1"),
+    Check::Is("mounts_on_root_dir", "0"),
+    Check::Is("newroot_mount", "ok"),
+    Check::Is("pivot_root", "ok"),
+    Check::Is("umount_old", "ok"),
+    Check::Is("old_root_freed", "ok"),
+    Check::Logs(KEPT_RAMFS),
 ];
-/// Stock 6.12: `/` is rootfs and pivot_root(2) fails with EINVAL.
-const STOCK: &[(&str, &str)] = &[("root_fs", "rootfs"), ("pivot_root", "EINVAL")];
+/// Stock 6.12: `/` is rootfs, its own parent, and pivot_root(2) fails with
+/// EINVAL although the new root was mounted.
+const STOCK: &[Check] = &[
+    Check::Is("root_fs", "rootfs"),
+    Check::Is("root_own_parent", "yes"),
+    Check::Is("user_root_mounts", "0"),
+    Check::Is("mounts_on_root_dir", "0"),
+    Check::Is("newroot_mount", "ok"),
+    Check::Is("pivot_root", "EINVAL"),
+];
 /// A disk root: pivot_root(2) works with or without the feature.
-const DISK: &[(&str, &str)] = &[
-    ("root_fs", "ext4"),
-    ("pivot_root", "ok"),
-    ("umount_old", "ok"),
+const DISK: &[Check] = &[
+    Check::Is("root_fs", "ext4"),
+    Check::Is("newroot_mount", "ok"),
+    Check::Is("pivot_root", "ok"),
+    Check::Is("umount_old", "ok"),
 ];
 
-/// What no boot may log: the user root must always go away cleanly.
-const NEVER: &[&str] = &[
-    "initramfs: user root busy",
-    "initramfs: cannot detach",
-    "initramfs: cannot remove",
-];
-
-/// What the feature logs when it unpacks into a tmpfs user root; the guest
-/// then shows that it became `/`.
-const SWITCHED: &str = "initramfs: unpacking into a user root (tmpfs";
+/// What no boot may log.
+const NEVER: &[&str] = &["initramfs: cannot detach the user root"];
 
 /// The base of most scenarios: the default kernel, the standard external
 /// initramfs, the user root expected.
@@ -82,8 +126,17 @@ const EXTERNAL: Scenario = Scenario {
     initrd: Some("standard"),
     disk: None,
     cmdline: "",
-    expect: USER_ROOT,
-    log: &[SWITCHED],
+    cpus: 1,
+    checks: &[USER_ROOT],
+};
+
+/// The same with the user root switched off: stock behaviour.
+const EXTERNAL_OFF: Scenario = Scenario {
+    name: "switch-off-external",
+    about: "initramfs_user_root=0: stock behaviour, pivot_root fails with EINVAL",
+    cmdline: "initramfs_user_root=0",
+    checks: &[STOCK, &[Check::Logs("user root disabled by initramfs_user_root=")]],
+    ..EXTERNAL
 };
 
 /// A disk root with no initramfs.
@@ -93,10 +146,33 @@ const DISK_ROOT: Scenario = Scenario {
     initrd: None,
     disk: Some("disk"),
     cmdline: "root=/dev/vda rw",
-    expect: DISK,
-    log: &[],
+    checks: &[DISK],
     ..EXTERNAL
 };
+
+/// Usermode helpers on the distribution-shaped kernel, one CPU.
+const HELPERS: Scenario = Scenario {
+    name: "helpers-1cpu",
+    about: "distro kernel, 1 vCPU: every uevent helper and modprobe run reaches the initramfs, as on stock",
+    kernel: "distro",
+    initrd: Some("helpers"),
+    cmdline: "ur_probe=helpers",
+    checks: &[USER_ROOT, &[
+        Check::AtLeast("hotplug_runs", 1),
+        Check::SameAs("hotplug_runs", "helpers-1cpu-switch-off"),
+        Check::SameAs("hotplug_calls", "helpers-1cpu-switch-off"),
+        Check::SameAs("modprobe_runs", "helpers-1cpu-switch-off"),
+        Check::SameAs("modprobe_calls", "helpers-1cpu-switch-off"),
+    ]],
+    ..EXTERNAL
+};
+
+/// A fallback leaves rootfs as stock leaves it: the same files, the same
+/// memory in tmpfs (a user root that lingers would add its pages).
+const FALLBACK_LIKE: &[Check] = &[
+    Check::SameAs("rootfs_listing", "truncated-switch-off"),
+    Check::Near("shmem_kb", "truncated-switch-off", 256),
+];
 
 /// All scenarios, in the order they run; the first is also `make run`'s.
 pub const SCENARIOS: &[Scenario] = &[
@@ -108,47 +184,35 @@ pub const SCENARIOS: &[Scenario] = &[
         initrd: None,
         ..EXTERNAL
     },
-    Scenario {
-        name: "switch-off-external",
-        about: "initramfs_user_root=0: stock behaviour, pivot_root fails with EINVAL",
-        cmdline: "initramfs_user_root=0",
-        expect: STOCK,
-        log: &["user root disabled by initramfs_user_root="],
-        ..EXTERNAL
-    },
+    EXTERNAL_OFF,
     Scenario {
         name: "switch-off-builtin",
         about: "initramfs_user_root=0 with a built-in initramfs: stock, EINVAL",
         kernel: "builtin",
         initrd: None,
-        cmdline: "initramfs_user_root=0",
-        expect: STOCK,
-        log: &[],
-        ..EXTERNAL
+        ..EXTERNAL_OFF
     },
     Scenario {
         name: "config-off",
         about: "INITRAMFS_USER_ROOT=n: stock behaviour, EINVAL",
         kernel: "nouserroot",
-        expect: STOCK,
-        log: &[],
+        checks: &[STOCK],
         ..EXTERNAL
     },
     Scenario {
         name: "rust-off",
         about: "CONFIG_RUST=n (no feature): stock behaviour, EINVAL",
         kernel: "norust",
-        expect: STOCK,
-        log: &[],
+        checks: &[STOCK],
         ..EXTERNAL
     },
     Scenario {
         name: "kunit",
         about: "the KUnit suite of the user root's decisions passes at boot",
         kernel: "kunit",
-        log: &[
-            SWITCHED,
-            "# initramfs_user_root: pass:4 fail:0 skip:0 total:4",
+        checks: &[
+            USER_ROOT,
+            &[Check::Logs("# initramfs_user_root: pass:5 fail:0 skip:0 total:5")],
         ],
         ..EXTERNAL
     },
@@ -156,26 +220,27 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "kselftest",
         about: "kselftest filesystems/pivot_root in the initramfs guest: all pass, none skipped",
         initrd: Some("kselftest"),
-        expect: &[
-            ("kselftest", "0"),
-            ("root_fs", "tmpfs"),
-            ("pivot_root", "ok"),
-        ],
-        log: &[
-            SWITCHED,
-            "# Totals: pass:7 fail:0 xfail:0 xpass:0 skip:0 error:0",
+        checks: &[
+            USER_ROOT,
+            &[
+                Check::Is("kselftest", "0"),
+                Check::Logs("# Totals: pass:6 fail:0 xfail:0 xpass:0 skip:0 error:0"),
+            ],
         ],
         ..EXTERNAL
     },
     Scenario {
         name: "kselftest-switch-off",
-        about: "the same kselftest with initramfs_user_root=0 fails as users report",
+        about: "the same with initramfs_user_root=0: the tests that need / to have a parent SKIP",
         initrd: Some("kselftest"),
         cmdline: "initramfs_user_root=0",
-        expect: &[("kselftest", "1"), ("pivot_root", "EINVAL")],
-        log: &[
-            "pivot_root from the initramfs root: Invalid argument",
-            "# Totals: pass:3 fail:2 xfail:0 xpass:0 skip:2 error:0",
+        checks: &[
+            STOCK,
+            &[
+                Check::Is("kselftest", "0"),
+                Check::Logs("# SKIP / is rootfs, its own parent"),
+                Check::Logs("# Totals: pass:3 fail:0 xfail:0 xpass:0 skip:3 error:0"),
+            ],
         ],
         ..EXTERNAL
     },
@@ -183,15 +248,14 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "client-unshare",
         about: "busybox: unshare -m, tmpfs, pivot_root, unmount the old root (runc's path)",
         cmdline: "ur_probe=unshare",
-        expect: &[("unshare_pivot", "ok")],
+        checks: &[USER_ROOT, &[Check::Is("unshare_pivot", "ok")]],
         ..EXTERNAL
     },
     Scenario {
         name: "client-unshare-switch-off",
         about: "the same with initramfs_user_root=0 fails as users report: EINVAL",
         cmdline: "ur_probe=unshare initramfs_user_root=0",
-        expect: &[("unshare_pivot", "EINVAL")],
-        log: &[],
+        checks: &[STOCK, &[Check::Is("unshare_pivot", "EINVAL")]],
         ..EXTERNAL
     },
     Scenario {
@@ -199,7 +263,10 @@ pub const SCENARIOS: &[Scenario] = &[
         about: "runc (Debian) runs a busybox container from a runc spec bundle, with pivot_root",
         initrd: Some("runc"),
         cmdline: "ur_probe=runc",
-        expect: &[("container", "ran"), ("runc", "ok")],
+        checks: &[
+            USER_ROOT,
+            &[Check::Is("container", "ran"), Check::Is("runc", "ok")],
+        ],
         ..EXTERNAL
     },
     Scenario {
@@ -207,8 +274,37 @@ pub const SCENARIOS: &[Scenario] = &[
         about: "the same with initramfs_user_root=0: 'pivot_root .: invalid argument'",
         initrd: Some("runc"),
         cmdline: "ur_probe=runc initramfs_user_root=0",
-        expect: &[("runc", "EINVAL")],
-        log: &[],
+        checks: &[STOCK, &[Check::Is("runc", "EINVAL")]],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "client-lxc",
+        about: "LXC (Debian's lxc 5.0) starts a busybox container: it pivots: no way back to the host root",
+        initrd: Some("lxc"),
+        cmdline: "ur_probe=lxc",
+        checks: &[
+            USER_ROOT,
+            &[
+                Check::Is("lxc_start", "0"),
+                Check::Is("lxc_root_switch", "pivot_root"),
+                Check::Is("container_escape", "none"),
+            ],
+        ],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "client-lxc-switch-off",
+        about: "the same with initramfs_user_root=0: LXC chroots: the container can reach the host root",
+        initrd: Some("lxc"),
+        cmdline: "ur_probe=lxc initramfs_user_root=0",
+        checks: &[
+            STOCK,
+            &[
+                Check::Is("lxc_start", "0"),
+                Check::Is("lxc_root_switch", "chroot"),
+                Check::Is("container_escape", "host"),
+            ],
+        ],
         ..EXTERNAL
     },
     Scenario {
@@ -216,13 +312,15 @@ pub const SCENARIOS: &[Scenario] = &[
         about: "initramfs /init pivot_roots to the ext4 disk and unmounts the initramfs",
         disk: Some("disk"),
         cmdline: "root=/dev/vda rw ur_probe=disk",
-        expect: &[
-            ("initramfs_unmounted", "ok"),
-            ("init", "/sbin/init"),
-            ("root_fs", "ext4"),
-            ("pivot_root", "ok"),
+        checks: &[
+            DISK,
+            &[
+                Check::Is("initramfs_unmounted", "ok"),
+                Check::Is("initramfs_freed", "ok"),
+                Check::Is("init", "/sbin/init"),
+                Check::Logs(KEPT_RAMFS),
+            ],
         ],
-        log: &["user root (ramfs"],
         ..EXTERNAL
     },
     Scenario {
@@ -230,18 +328,22 @@ pub const SCENARIOS: &[Scenario] = &[
         about: "the same with initramfs_user_root=0: EINVAL, as switch_root sees it",
         disk: Some("disk"),
         cmdline: "root=/dev/vda rw ur_probe=disk initramfs_user_root=0",
-        expect: &[("disk_handoff", "EINVAL"), ("pivot_root", "EINVAL")],
-        log: &[],
+        checks: &[STOCK, &[Check::Is("disk_handoff", "EINVAL")]],
         ..EXTERNAL
     },
     Scenario {
         name: "churn",
         about: "200 unshare + pivot_root + umount cycles: no failure, no mount or memory leak",
         cmdline: "ur_probe=churn",
-        expect: &[
-            ("churn_failures", "0"),
-            ("churn_mounts_delta", "0"),
-            ("churn_memory", "kept"),
+        checks: &[
+            USER_ROOT,
+            &[
+                Check::Is("churn_failures", "0"),
+                Check::Is("churn_ns_mounts_wrong", "0"),
+                Check::Is("churn_mounts_delta", "0"),
+                Check::Is("churn_unreclaimable", "kept"),
+                Check::Is("churn_memory", "kept"),
+            ],
         ],
         ..EXTERNAL
     },
@@ -261,32 +363,69 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "rootflags-size",
         about: "rootflags=size=64m without root= sizes the user root",
         cmdline: "rootflags=size=64m",
-        expect: &[
-            ("root_fs", "tmpfs"),
-            ("root_size_kb", "65536"),
-            ("pivot_root", "ok"),
+        checks: &[
+            &[
+                Check::Is("root_fs", "tmpfs"),
+                Check::Is("root_size_kb", "65536"),
+                Check::Is("pivot_root", "ok"),
+                Check::Logs("initramfs: / is a user root (tmpfs, size=64m): pivot_root(2) works from it"),
+            ],
         ],
-        log: &["options \"size=64m\""],
         ..EXTERNAL
     },
     Scenario {
         name: "initramfs-options-size",
         about: "initramfs_options=size=48m sizes the user root, and wins over rootflags=",
         cmdline: "initramfs_options=size=48m rootflags=size=64m",
-        expect: &[
-            ("root_fs", "tmpfs"),
-            ("root_size_kb", "49152"),
-            ("pivot_root", "ok"),
+        checks: &[
+            &[
+                Check::Is("root_fs", "tmpfs"),
+                Check::Is("root_size_kb", "49152"),
+                Check::Is("pivot_root", "ok"),
+                Check::Logs("initramfs: / is a user root (tmpfs, size=48m): pivot_root(2) works from it"),
+            ],
         ],
-        log: &["options \"size=48m\""],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "rootflags-subvol",
+        about: "rootflags=subvol=@ (meant for a btrfs root), no root=: dropped with a warning",
+        cmdline: "rootflags=subvol=@",
+        checks: &[
+            USER_ROOT,
+            &[Check::Logs(
+                "initramfs: rootflags=\"subvol=@\" rejected by the user root (tmpfs): error -22; mounting it without them",
+            )],
+        ],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "rootflags-ro",
+        about: "rootflags=ro, no root=: would make the user root read-only, dropped with a warning",
+        cmdline: "rootflags=ro",
+        checks: &[
+            USER_ROOT,
+            &[Check::Logs(
+                "initramfs: rootflags=\"ro\" would make the user root read-only; mounting it without them",
+            )],
+        ],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "rootflags-rejected",
+        about: "rootflags= that tmpfs rejects: dropped with a warning, the user root",
+        cmdline: "rootflags=nosuchoption=1",
+        checks: &[
+            USER_ROOT,
+            &[Check::Logs("initramfs: rootflags=\"nosuchoption=1\" rejected by the user root")],
+        ],
         ..EXTERNAL
     },
     Scenario {
         name: "rootfstype-ramfs",
         about: "rootfstype=ramfs: rootfs is ramfs, so is the user root",
         cmdline: "rootfstype=ramfs",
-        expect: USER_ROOT_RAMFS,
-        log: &["user root (ramfs"],
+        checks: &[USER_ROOT_RAMFS],
         ..EXTERNAL
     },
     Scenario {
@@ -294,8 +433,7 @@ pub const SCENARIOS: &[Scenario] = &[
         about: "root= with an initramfs /init: rootfs is ramfs, so is the user root",
         disk: Some("disk"),
         cmdline: "root=/dev/vda",
-        expect: USER_ROOT_RAMFS,
-        log: &["user root (ramfs"],
+        checks: &[USER_ROOT_RAMFS],
         ..EXTERNAL
     },
     Scenario {
@@ -313,29 +451,57 @@ pub const SCENARIOS: &[Scenario] = &[
     },
     Scenario {
         name: "no-init-disk",
-        about: "initramfs without /init and root=/dev/vda: user root unmounted, disk boots",
+        about: "initramfs without /init and root=/dev/vda: user root gone, disk boots on rootfs",
         initrd: Some("no-init"),
-        log: &["initramfs: no /init in the initramfs; unmounting the user root"],
+        checks: &[
+            DISK,
+            &[
+                Check::Logs("initramfs: no /init in the initramfs; unmounting the user root"),
+                Check::SameAs("root_parent_id", "no-init-disk-switch-off"),
+            ],
+        ],
+        ..DISK_ROOT
+    },
+    Scenario {
+        name: "no-init-disk-switch-off",
+        about: "the same with initramfs_user_root=0, for comparison",
+        initrd: Some("no-init"),
+        cmdline: "root=/dev/vda rw initramfs_user_root=0",
         ..DISK_ROOT
     },
     Scenario {
         name: "truncated",
-        about: "truncated initramfs: fallback to rootfs, which gets what stock gets",
+        about: "truncated initramfs: fallback to rootfs, which holds what stock holds",
         initrd: Some("truncated"),
-        expect: STOCK,
-        log: &[
-            "initramfs: unpacking into the user root failed",
-            "Initramfs unpacking failed",
+        checks: &[
+            STOCK,
+            FALLBACK_LIKE,
+            &[
+                Check::Logs("initramfs: unpacking into the user root failed"),
+                Check::Logs("Initramfs unpacking failed"),
+            ],
         ],
         ..EXTERNAL
     },
     Scenario {
+        name: "truncated-switch-off",
+        about: "the same with initramfs_user_root=0, for comparison",
+        initrd: Some("truncated"),
+        cmdline: "initramfs_user_root=0",
+        checks: &[STOCK, &[Check::Logs("Initramfs unpacking failed")]],
+        ..EXTERNAL
+    },
+    Scenario {
         name: "garbage-disk",
-        about: "an initrd that is no archive, root=/dev/vda: fallback, disk boots",
+        about: "an initrd that is no archive, root=/dev/vda: fallback, disk boots on rootfs",
         initrd: Some("garbage"),
-        log: &[
-            "initramfs: unpacking into the user root failed",
-            "Initramfs unpacking failed",
+        checks: &[
+            DISK,
+            &[
+                Check::Logs("initramfs: unpacking into the user root failed"),
+                Check::Logs("Initramfs unpacking failed"),
+                Check::SameAs("root_parent_id", "no-init-disk-switch-off"),
+            ],
         ],
         ..DISK_ROOT
     },
@@ -343,16 +509,14 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "user-root-too-small",
         about: "rootflags=size=1m, too small for the image: fallback, rootfs holds it",
         cmdline: "rootflags=size=1m",
-        expect: STOCK,
-        log: &["initramfs: unpacking into the user root failed (write error)"],
-        ..EXTERNAL
-    },
-    Scenario {
-        name: "options-rejected",
-        about: "rootflags= that tmpfs rejects: pr_err, stock rootfs",
-        cmdline: "rootflags=nosuchoption=1",
-        expect: STOCK,
-        log: &["initramfs: cannot mount the user root"],
+        checks: &[
+            STOCK,
+            &[
+                Check::Logs("initramfs: unpacking into the user root failed (write error)"),
+                Check::SameAs("rootfs_listing", "switch-off-external"),
+                Check::Near("shmem_kb", "switch-off-external", 256),
+            ],
+        ],
         ..EXTERNAL
     },
     DISK_ROOT,
@@ -362,8 +526,165 @@ pub const SCENARIOS: &[Scenario] = &[
         kernel: "nouserroot",
         ..DISK_ROOT
     },
+    Scenario {
+        name: "rustdebug-external",
+        about: "Rust debug assertions: external initramfs, the user root, no assertion fires",
+        kernel: "rustdebug",
+        ..EXTERNAL
+    },
+    // A kernel shaped like a distribution's, where more runs during the
+    // boot: usermode helpers forked while the archives are unpacked must
+    // find them, as many as on stock, on one CPU and on two.
+    HELPERS,
+    Scenario {
+        name: "helpers-1cpu-switch-off",
+        about: "the same with initramfs_user_root=0, for comparison",
+        cmdline: "ur_probe=helpers initramfs_user_root=0",
+        checks: &[STOCK, &[Check::AtLeast("hotplug_runs", 1)]],
+        ..HELPERS
+    },
+    Scenario {
+        name: "helpers-2cpu",
+        about: "the same on 2 vCPUs: every helper run reaches the initramfs, as on stock",
+        cpus: 2,
+        checks: &[USER_ROOT, &[
+            Check::AtLeast("hotplug_runs", 1),
+            Check::SameAs("hotplug_runs", "helpers-2cpu-switch-off"),
+            Check::SameAs("hotplug_calls", "helpers-2cpu-switch-off"),
+            Check::SameAs("modprobe_runs", "helpers-2cpu-switch-off"),
+            Check::SameAs("modprobe_calls", "helpers-2cpu-switch-off"),
+        ]],
+        ..HELPERS
+    },
+    Scenario {
+        name: "helpers-2cpu-switch-off",
+        about: "the same with initramfs_user_root=0, for comparison",
+        cpus: 2,
+        cmdline: "ur_probe=helpers initramfs_user_root=0",
+        checks: &[STOCK, &[Check::AtLeast("hotplug_runs", 1)]],
+        ..HELPERS
+    },
+    Scenario {
+        name: "hardlinks-no-trailer-disk",
+        about: "hard links, no trailer, no /init, root=/dev/vda: rootfs gets what stock gets",
+        kernel: "distro",
+        initrd: Some("hardlinks-no-trailer"),
+        cmdline: "root=/dev/vda rw ur_probe=helpers",
+        checks: &[
+            DISK,
+            &[
+                Check::Logs("initramfs: no /init in the initramfs; unmounting the user root"),
+                Check::SameAs("helper_root_listing", "hardlinks-no-trailer-disk-switch-off"),
+                Check::SameAs("root_parent_id", "hardlinks-no-trailer-disk-switch-off"),
+            ],
+        ],
+        ..DISK_ROOT
+    },
+    Scenario {
+        name: "hardlinks-no-trailer-disk-switch-off",
+        about: "the same with initramfs_user_root=0, for comparison",
+        kernel: "distro",
+        initrd: Some("hardlinks-no-trailer"),
+        cmdline: "root=/dev/vda rw ur_probe=helpers initramfs_user_root=0",
+        ..DISK_ROOT
+    },
+    // Initramfs images made by the distribution's own generators, handing
+    // over to an ext4 disk as they do on real systems.
+    Scenario {
+        name: "initramfs-tools",
+        about: "Debian's mkinitramfs image (busybox run-init) boots the disk as on stock",
+        kernel: "distro",
+        initrd: Some("initramfs-tools"),
+        disk: Some("disk"),
+        cmdline: "root=/dev/vda rw",
+        checks: &[
+            DISK,
+            &[
+                Check::Is("init", "/sbin/init"),
+                Check::Logs(KEPT_RAMFS),
+                Check::Is("handoff_root_fs", "ramfs"),
+                Check::Is("handoff_root_own_parent", "no"),
+                // run-init empties the old root and moves the disk over it:
+                // the emptied user root stays beneath the disk.
+                Check::Equal("root_parent_id", "handoff_root_id"),
+            ],
+        ],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "initramfs-tools-switch-off",
+        about: "the same with initramfs_user_root=0: run-init empties rootfs and overmounts it",
+        kernel: "distro",
+        initrd: Some("initramfs-tools"),
+        disk: Some("disk"),
+        cmdline: "root=/dev/vda rw initramfs_user_root=0",
+        checks: &[
+            DISK,
+            &[
+                Check::Is("init", "/sbin/init"),
+                Check::Is("handoff_root_fs", "rootfs"),
+                Check::Is("handoff_root_own_parent", "yes"),
+                Check::Equal("root_parent_id", "handoff_root_id"),
+            ],
+        ],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "dracut-systemd",
+        about: "dracut image with systemd: systemd-switch-root pivots and detaches the initramfs",
+        kernel: "distro",
+        initrd: Some("dracut"),
+        disk: Some("disk"),
+        cmdline: "root=/dev/vda rootfstype=ext4 rw",
+        checks: &[
+            DISK,
+            &[
+                Check::Is("init", "/sbin/init"),
+                Check::Logs(KEPT_RAMFS),
+                Check::Is("handoff_root_fs", "ramfs"),
+                Check::Is("handoff_root_own_parent", "no"),
+                // pivot_root put the disk where the initramfs was; an
+                // MS_MOVE would have stacked it on the initramfs.
+                Check::Unequal("root_parent_id", "handoff_root_id"),
+                Check::Is("root_parent_id", "1"),
+            ],
+        ],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "dracut-systemd-switch-off",
+        about: "the same with initramfs_user_root=0: pivot_root fails, systemd moves the disk onto rootfs",
+        kernel: "distro",
+        initrd: Some("dracut"),
+        disk: Some("disk"),
+        cmdline: "root=/dev/vda rootfstype=ext4 rw initramfs_user_root=0",
+        checks: &[
+            DISK,
+            &[
+                Check::Is("init", "/sbin/init"),
+                Check::Is("handoff_root_fs", "rootfs"),
+                Check::Is("handoff_root_own_parent", "yes"),
+                Check::Equal("root_parent_id", "handoff_root_id"),
+            ],
+        ],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "kunit-debugfs",
+        about: "distro kernel: the KUnit results in debugfs read after boot, no oops",
+        kernel: "distro",
+        cmdline: "ur_probe=kunit-debugfs",
+        checks: &[
+            USER_ROOT,
+            &[
+                Check::Is("kunit_debugfs", "ok"),
+                Check::Logs("# initramfs_user_root: pass:5 fail:0 skip:0 total:5"),
+            ],
+        ],
+        ..EXTERNAL
+    },
     // KASAN makes the memory errors of the paths above visible: the
-    // switch, a fallback after a failed unpack, and mount options with a
+    // mount, a fallback after a failed unpack, and mount options with a
     // fallback (path_mount() writes data[PAGE_SIZE - 1] of them).
     Scenario {
         name: "kasan-external",
@@ -376,8 +697,10 @@ pub const SCENARIOS: &[Scenario] = &[
         about: "KASAN kernel: truncated initramfs, fallback to rootfs; no KASAN report",
         kernel: "kasan",
         initrd: Some("truncated"),
-        expect: STOCK,
-        log: &["initramfs: unpacking into the user root failed"],
+        checks: &[
+            STOCK,
+            &[Check::Logs("initramfs: unpacking into the user root failed")],
+        ],
         ..EXTERNAL
     },
     Scenario {
@@ -386,60 +709,304 @@ pub const SCENARIOS: &[Scenario] = &[
         kernel: "kasan",
         initrd: Some("no-init"),
         cmdline: "root=/dev/vda rw initramfs_options=mode=0755",
-        log: &[
-            "initramfs: unpacking into a user root (ramfs, options \"mode=0755\")",
-            "initramfs: no /init in the initramfs; unmounting the user root",
+        checks: &[
+            DISK,
+            &[Check::Logs(
+                "initramfs: no /init in the initramfs; unmounting the user root",
+            )],
         ],
         ..DISK_ROOT
     },
 ];
 
-/// Prints the kernel variants and the scenarios.
-pub fn list() {
-    for v in config::VARIANTS {
-        println!("kernel {:17} {}", v.name, v.about);
-    }
-    for s in SCENARIOS {
-        println!("{:24} [{}] {}", s.name, s.kernel, s.about);
+/// The arm64 kernel under test, from its external initramfs.
+const ARM64: Scenario = Scenario {
+    name: "arm64-external-initramfs",
+    about: "arm64: external initramfs, / is the user root, pivot_root works",
+    kernel: "arm64",
+    ..EXTERNAL
+};
+
+/// The arm64 scenarios: `make test ARCH=arm64` runs them all, plain `make
+/// test` those of [`ARM64_IN_DEFAULT`].
+pub const ARM64_SCENARIOS: &[Scenario] = &[
+    ARM64,
+    Scenario {
+        name: "arm64-builtin-initramfs",
+        about: "arm64: initramfs built into the kernel, the user root",
+        kernel: "arm64-builtin",
+        initrd: None,
+        ..ARM64
+    },
+    Scenario {
+        name: "arm64-switch-off-external",
+        about: "arm64: initramfs_user_root=0, stock: EINVAL",
+        kernel: "arm64",
+        ..EXTERNAL_OFF
+    },
+    Scenario {
+        name: "arm64-config-off",
+        about: "arm64: INITRAMFS_USER_ROOT=n, stock: EINVAL",
+        kernel: "arm64-nouserroot",
+        checks: &[STOCK],
+        ..ARM64
+    },
+    Scenario {
+        name: "arm64-truncated",
+        about: "arm64: truncated initramfs, fallback to rootfs, which holds what stock holds",
+        initrd: Some("truncated"),
+        checks: &[
+            STOCK,
+            &[
+                Check::SameAs("rootfs_listing", "arm64-truncated-switch-off"),
+                Check::Near("shmem_kb", "arm64-truncated-switch-off", 256),
+                Check::Logs("initramfs: unpacking into the user root failed"),
+            ],
+        ],
+        ..ARM64
+    },
+    Scenario {
+        name: "arm64-truncated-switch-off",
+        about: "the same with initramfs_user_root=0, for comparison",
+        initrd: Some("truncated"),
+        cmdline: "initramfs_user_root=0",
+        checks: &[STOCK, &[Check::Logs("Initramfs unpacking failed")]],
+        ..ARM64
+    },
+    Scenario {
+        name: "arm64-initramfs-options-size",
+        about: "arm64: initramfs_options=size=48m sizes the user root, and wins over rootflags=",
+        cmdline: "initramfs_options=size=48m rootflags=size=64m",
+        checks: &[&[
+            Check::Is("root_fs", "tmpfs"),
+            Check::Is("root_size_kb", "49152"),
+            Check::Is("pivot_root", "ok"),
+            Check::Logs("initramfs: / is a user root (tmpfs, size=48m): pivot_root(2) works from it"),
+        ]],
+        ..ARM64
+    },
+    Scenario {
+        name: "arm64-kselftest",
+        about: "arm64: the kselftest, cross-built, in the initramfs guest: all pass",
+        initrd: Some("kselftest"),
+        checks: &[
+            USER_ROOT,
+            &[
+                Check::Is("kselftest", "0"),
+                Check::Logs("# Totals: pass:6 fail:0 xfail:0 xpass:0 skip:0 error:0"),
+            ],
+        ],
+        ..ARM64
+    },
+    Scenario {
+        name: "arm64-client-runc",
+        about: "arm64: Debian's runc runs a busybox container with pivot_root",
+        initrd: Some("runc"),
+        cmdline: "ur_probe=runc",
+        checks: &[
+            USER_ROOT,
+            &[Check::Is("container", "ran"), Check::Is("runc", "ok")],
+        ],
+        ..ARM64
+    },
+    Scenario {
+        name: "arm64-client-runc-switch-off",
+        about: "arm64: the same with initramfs_user_root=0: 'pivot_root .: invalid argument'",
+        initrd: Some("runc"),
+        cmdline: "ur_probe=runc initramfs_user_root=0",
+        checks: &[STOCK, &[Check::Is("runc", "EINVAL")]],
+        ..ARM64
+    },
+    Scenario {
+        name: "arm64-client-disk-handoff",
+        about: "arm64: /init pivot_roots to the ext4 disk and unmounts the initramfs",
+        disk: Some("disk"),
+        cmdline: "root=/dev/vda rw ur_probe=disk",
+        checks: &[
+            DISK,
+            &[
+                Check::Is("initramfs_unmounted", "ok"),
+                Check::Is("initramfs_freed", "ok"),
+                Check::Is("init", "/sbin/init"),
+                Check::Logs(KEPT_RAMFS),
+            ],
+        ],
+        ..ARM64
+    },
+    Scenario {
+        name: "arm64-client-disk-handoff-switch-off",
+        about: "arm64: the same with initramfs_user_root=0: EINVAL",
+        disk: Some("disk"),
+        cmdline: "root=/dev/vda rw ur_probe=disk initramfs_user_root=0",
+        checks: &[STOCK, &[Check::Is("disk_handoff", "EINVAL")]],
+        ..ARM64
+    },
+    Scenario {
+        name: "arm64-64k-options",
+        about: "arm64, 64 KiB pages: initramfs_options=size=48m through the page-sized copy",
+        kernel: "arm64-64k",
+        cmdline: "initramfs_options=size=48m rootflags=size=64m",
+        checks: &[&[
+            Check::Is("root_fs", "tmpfs"),
+            Check::Is("root_size_kb", "49152"),
+            Check::Is("pivot_root", "ok"),
+            Check::Logs("initramfs: / is a user root (tmpfs, size=48m): pivot_root(2) works from it"),
+        ]],
+        ..ARM64
+    },
+    Scenario {
+        name: "arm64-64k-truncated",
+        about: "arm64, 64 KiB pages: truncated initramfs, fallback, rootfs holds what stock holds",
+        kernel: "arm64-64k",
+        initrd: Some("truncated"),
+        checks: &[
+            STOCK,
+            &[
+                Check::SameAs("rootfs_listing", "arm64-64k-truncated-switch-off"),
+                Check::Near("shmem_kb", "arm64-64k-truncated-switch-off", 256),
+                Check::Logs("initramfs: unpacking into the user root failed"),
+            ],
+        ],
+        ..ARM64
+    },
+    Scenario {
+        name: "arm64-64k-truncated-switch-off",
+        about: "the same with initramfs_user_root=0, for comparison",
+        kernel: "arm64-64k",
+        initrd: Some("truncated"),
+        cmdline: "initramfs_user_root=0",
+        checks: &[STOCK, &[Check::Logs("Initramfs unpacking failed")]],
+        ..ARM64
+    },
+];
+
+/// The arm64 scenarios plain `make test` runs too: the user root and stock
+/// behaviour, a fallback, the options, the kselftest, runc and the hand-off
+/// to a disk.
+const ARM64_IN_DEFAULT: &[&str] = &[
+    "arm64-external-initramfs",
+    "arm64-switch-off-external",
+    "arm64-truncated",
+    "arm64-initramfs-options-size",
+    "arm64-kselftest",
+    "arm64-client-runc",
+    "arm64-client-runc-switch-off",
+    "arm64-client-disk-handoff",
+];
+
+/// Every scenario, x86_64 first.
+fn all() -> impl Iterator<Item = &'static Scenario> {
+    SCENARIOS.iter().chain(ARM64_SCENARIOS)
+}
+
+/// The scenarios a run covers: for an architecture, all of its; else the
+/// x86_64 ones and the arm64 ones of [`ARM64_IN_DEFAULT`].
+fn in_run(arch: Option<&str>) -> Vec<&'static Scenario> {
+    match arch {
+        Some(a) => all()
+            .filter(|s| config::variant(s.kernel).is_ok_and(|v| v.arch.name == a))
+            .collect(),
+        None => SCENARIOS
+            .iter()
+            .chain(ARM64_SCENARIOS.iter().filter(|s| ARM64_IN_DEFAULT.contains(&s.name)))
+            .collect(),
     }
 }
 
-/// Builds what the chosen scenarios need, boots each, prints TAP and the
-/// closing count; true when all passed.
-pub fn run_all(ws: &Workspace, pattern: Option<&str>) -> Result<bool> {
-    let chosen: Vec<&Scenario> = SCENARIOS
-        .iter()
-        .filter(|s| pattern.is_none_or(|p| s.name.contains(p)))
-        .collect();
+/// Prints the kernel variants and the scenarios.
+pub fn list() {
+    for v in config::VARIANTS {
+        println!("kernel {:17} [{}] {}", v.name, v.arch.name, v.about);
+    }
+    for s in all() {
+        println!("{:40} [{}] {}", s.name, s.kernel, s.about);
+    }
+}
+
+/// Looks a scenario up by name.
+fn find(name: &str) -> Result<&'static Scenario> {
+    all()
+        .find(|s| s.name == name)
+        .ok_or_else(|| format!("no scenario {name:?}").into())
+}
+
+/// The scenarios `s` compares itself with.
+fn twins(s: &Scenario) -> impl Iterator<Item = &'static str> + '_ {
+    s.checks.iter().flat_map(|g| g.iter()).filter_map(|c| match c {
+        Check::SameAs(_, twin) | Check::Near(_, twin, _) => Some(*twin),
+        _ => None,
+    })
+}
+
+/// Builds what the chosen scenarios need, runs the gates, boots the
+/// scenarios two at a time, prints TAP in order, the time of each phase and
+/// the closing count; true when all passed.
+pub fn run_all(ws: &Workspace, pattern: Option<&str>, arch: Option<&str>) -> Result<bool> {
+    let matches = |name: &str| pattern.is_none_or(|p| name.contains(p));
+    let chosen: Vec<&Scenario> = in_run(arch).into_iter().filter(|s| matches(s.name)).collect();
+    // The gates check the series and the builds of every architecture.
     let gates: Vec<_> = gates::GATES
         .iter()
-        .filter(|g| pattern.is_none_or(|p| g.name.contains(p)))
+        .filter(|g| arch.is_none() && matches(g.name))
         .collect();
     if chosen.is_empty() && gates.is_empty() {
         return Err(format!("nothing matches {pattern:?}; see `userroot list`").into());
     }
-    let mut runner = Runner::new(ws)?;
+    // A scenario compared with another needs that one booted too.
+    let mut booted: Vec<&Scenario> = Vec::new();
     for s in &chosen {
-        runner.kernel(s.kernel)?;
+        for name in twins(s).chain([s.name]) {
+            let t = find(name)?;
+            if !booted.iter().any(|b| b.name == t.name) {
+                booted.push(t);
+            }
+        }
+    }
+    booted.sort_by_key(|s| all().position(|x| x.name == s.name));
+
+    let mut runner = Runner::new(ws)?;
+    let start = Instant::now();
+    for s in &booted {
+        runner.prepare(s)?;
     }
     if !gates.is_empty() {
-        runner.kernel(gates::FULL_VARIANT)?;
+        for name in gates::KERNELS {
+            runner.kernel(name)?;
+        }
     }
+    phase("images", start, "made or reused");
     let accel = runner.accel()?;
     let mut tap = Tap::start(gates.len() + chosen.len());
     for gate in gates {
+        let start = Instant::now();
         let failures = (gate.run)(ws).unwrap_or_else(|e| vec![e.to_string()]);
+        phase(&format!("gate {}", gate.name), start, "run");
         tap.result(gate.name, &failures, "gate");
     }
-    for s in chosen {
-        let (failures, note) = match runner.boot(s, accel) {
-            Ok(out) => (check(s, &out), format!("{:.1}s", out.booted.secs)),
-            Err(e) => (vec![e.to_string()], "not booted".into()),
+
+    let start = Instant::now();
+    let outcomes = runner.boot_all(&booted, accel);
+    let index = |name: &str| booted.iter().position(|b| b.name == name).unwrap_or(0);
+    // Results in the order of the scenarios, each once its twins are done.
+    for s in &chosen {
+        let (failures, note) = match outcomes.wait(index(s.name)) {
+            Ok(out) => {
+                let twin_reports = twins(s)
+                    .map(|t| (t, outcomes.wait(index(t)).ok().map(|o| o.report)))
+                    .collect();
+                (check(s, &out, &twin_reports), format!("{:.1}s", out.booted.secs))
+            }
+            Err(e) => (vec![e], "not booted".into()),
         };
         tap.result(s.name, &failures, &note);
         if !failures.is_empty() {
             println!("#   log: {}", runner.log(s).display());
         }
+    }
+    outcomes.join();
+    phase(&format!("{} boots", booted.len()), start, &format!("{PARALLEL} at a time"));
+    for line in phases() {
+        println!("# time: {line}");
     }
     Ok(tap.finish())
 }
@@ -453,10 +1020,15 @@ const DEMO: &[&str] = &["external-initramfs", "switch-off-external"];
 /// does there.
 pub fn demo(ws: &Workspace, version: &str) -> Result<bool> {
     let mut runner = Runner::new(ws)?;
+    let chosen: Vec<&Scenario> = SCENARIOS.iter().filter(|s| DEMO.contains(&s.name)).collect();
+    for s in &chosen {
+        runner.prepare(s)?;
+    }
     let accel = runner.accel()?;
+    let outcomes = runner.boot_all(&chosen, accel);
     let mut ok = true;
-    for s in SCENARIOS.iter().filter(|s| DEMO.contains(&s.name)) {
-        let out = runner.boot(s, accel)?;
+    for (i, s) in chosen.iter().enumerate() {
+        let out = outcomes.wait(i)?;
         let report = &out.report;
         println!();
         println!(
@@ -473,21 +1045,27 @@ pub fn demo(ws: &Workspace, version: &str) -> Result<bool> {
             value("pivot_root")
         );
         if report.get("pivot_root") == Some("ok") {
-            println!("  old root unmounted: {}", value("umount_old"));
+            println!(
+                "  old root unmounted: {}; its memory given back: {}",
+                value("umount_old"),
+                value("old_root_freed_kb")
+            );
         } else {
             println!("  stock behaviour: rootfs is the first mount and has no parent");
         }
-        let failures = check(s, &out);
+        let failures = check(s, &out, &BTreeMap::new());
         for f in &failures {
             println!("FAILED: {f}");
         }
         println!("  serial log: {}", runner.log(s).display());
         ok &= failures.is_empty();
     }
+    outcomes.join();
     Ok(ok)
 }
 
 /// One finished boot.
+#[derive(Clone)]
 struct Outcome {
     report: Report,
     booted: Booted,
@@ -496,8 +1074,9 @@ struct Outcome {
 }
 
 /// What a boot must show: no timeout, no kernel trouble, the guest script
-/// finished, every expected value and log line.
-fn check(s: &Scenario, out: &Outcome) -> Vec<String> {
+/// finished, every check. `twins` holds the reports of the scenarios it is
+/// compared with (None: that boot failed).
+fn check(s: &Scenario, out: &Outcome, twins: &BTreeMap<&str, Option<Report>>) -> Vec<String> {
     let (r, booted, log) = (&out.report, &out.booted, &out.log);
     let mut failures = Vec::new();
     if booted.timed_out {
@@ -507,19 +1086,50 @@ fn check(s: &Scenario, out: &Outcome) -> Vec<String> {
     if !r.done {
         failures.push("the guest did not finish its script".into());
     }
-    for (key, want) in s.expect {
-        match r.get(key) {
-            Some(got) if got == *want => {}
-            got => failures.push(format!(
-                "{key}: expected {want}, got {}",
-                got.unwrap_or("nothing")
-            )),
-        }
-    }
-    for line in s.log {
-        if !log.contains(line) {
-            failures.push(format!("kernel log lacks {line:?}"));
-        }
+    let number = |report: &Report, key: &str| report.get(key).and_then(|v| v.parse::<u64>().ok());
+    for c in s.checks.iter().flat_map(|g| g.iter()) {
+        let failure = match c {
+            Check::Is(key, want) => match r.get(key) {
+                Some(got) if got == *want => None,
+                got => Some(format!("{key}: expected {want}, got {}", got.unwrap_or("nothing"))),
+            },
+            Check::Logs(line) => (!log.contains(line)).then(|| format!("kernel log lacks {line:?}")),
+            Check::AtLeast(key, min) => match number(r, key) {
+                Some(n) if n >= *min => None,
+                got => Some(format!("{key}: expected at least {min}, got {got:?}")),
+            },
+            Check::SameAs(key, twin) => match twins.get(twin).and_then(Option::as_ref) {
+                None => Some(format!("{key}: no report from {twin} to compare with")),
+                Some(t) if r.get(key).is_some() && r.get(key) == t.get(key) => None,
+                Some(t) => Some(format!(
+                    "{key}: {} here, {} in {twin}",
+                    r.get(key).unwrap_or("nothing"),
+                    t.get(key).unwrap_or("nothing")
+                )),
+            },
+            Check::Equal(a, b) | Check::Unequal(a, b) => {
+                let equal = matches!(c, Check::Equal(..));
+                match (r.get(a), r.get(b)) {
+                    (Some(x), Some(y)) if (x == y) == equal => None,
+                    (x, y) => Some(format!(
+                        "{a} = {} and {b} = {}: expected {}",
+                        x.unwrap_or("nothing"),
+                        y.unwrap_or("nothing"),
+                        if equal { "equal" } else { "different" }
+                    )),
+                }
+            }
+            Check::Near(key, twin, tolerance) => match twins.get(twin).and_then(Option::as_ref) {
+                None => Some(format!("{key}: no report from {twin} to compare with")),
+                Some(t) => match (number(r, key), number(t, key)) {
+                    (Some(a), Some(b)) if a.abs_diff(b) <= *tolerance => None,
+                    (a, b) => Some(format!(
+                        "{key}: {a:?} here, {b:?} in {twin} (allowed difference {tolerance})"
+                    )),
+                },
+            },
+        };
+        failures.extend(failure);
     }
     for line in NEVER {
         if log.contains(line) {
@@ -529,11 +1139,51 @@ fn check(s: &Scenario, out: &Outcome) -> Vec<String> {
     failures
 }
 
+/// The outcome of one boot, or why it did not happen.
+type BootResult = std::result::Result<Outcome, String>;
+
+/// Outcomes of boots running in the background, waited for by index.
+struct Outcomes {
+    slots: Arc<(Mutex<Vec<Option<BootResult>>>, Condvar)>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Outcomes {
+    /// Waits for boot `i` and returns its outcome.
+    fn wait(&self, i: usize) -> BootResult {
+        let (slots, done) = &*self.slots;
+        let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(outcome) = &slots[i] {
+                return outcome.clone();
+            }
+            slots = done.wait(slots).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Waits for every boot.
+    fn join(self) {
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
 /// Builds kernels and images once per run and boots scenarios.
 struct Runner<'a> {
     ws: &'a Workspace,
     kernels: BTreeMap<&'static str, PathBuf>,
-    images: BTreeMap<&'static str, PathBuf>,
+    images: BTreeMap<(&'static str, &'static str), PathBuf>,
+}
+
+/// What one boot needs, resolved before the boots start.
+#[derive(Clone)]
+struct Prepared {
+    arch: &'static qemu::Arch,
+    kernel: PathBuf,
+    initrd: Option<PathBuf>,
+    disk: Option<PathBuf>,
+    log: PathBuf,
 }
 
 impl<'a> Runner<'a> {
@@ -551,62 +1201,129 @@ impl<'a> Runner<'a> {
 
     fn kernel(&mut self, name: &'static str) -> Result<PathBuf> {
         if !self.kernels.contains_key(name) {
-            let bzimage = kbuild::build(self.ws, config::variant(name)?)?;
-            self.kernels.insert(name, bzimage);
+            let image = kbuild::build(self.ws, config::variant(name)?)?;
+            self.kernels.insert(name, image);
         }
         Ok(self.kernels[name].clone())
     }
 
-    fn image(&mut self, name: &'static str) -> Result<PathBuf> {
-        if !self.images.contains_key(name) {
-            let path = image::build(self.ws, image::find(name)?)?;
-            self.images.insert(name, path);
+    fn image(&mut self, arch: &'static qemu::Arch, name: &'static str) -> Result<PathBuf> {
+        let key = (arch.name, name);
+        if !self.images.contains_key(&key) {
+            let path = image::build(self.ws, arch, image::find(name)?)?;
+            self.images.insert(key, path);
         }
-        Ok(self.images[name].clone())
+        Ok(self.images[&key].clone())
     }
 
     fn log(&self, s: &Scenario) -> PathBuf {
         self.ws.logs().join(format!("{}.log", s.name))
     }
 
+    /// Builds the kernel and images of a scenario.
+    fn prepare(&mut self, s: &Scenario) -> Result<Prepared> {
+        let arch = config::variant(s.kernel)?.arch;
+        Ok(Prepared {
+            arch,
+            kernel: self.kernel(s.kernel)?,
+            initrd: s.initrd.map(|i| self.image(arch, i)).transpose()?,
+            disk: s.disk.map(|d| self.image(arch, d)).transpose()?,
+            log: self.log(s),
+        })
+    }
+
     /// KVM if a probe boot of the first scenario finishes under it.
     fn accel(&mut self) -> Result<Accel> {
+        let mut probe = self.prepare(&SCENARIOS[0])?;
+        // Its own log: a probe that fails must not wipe the scenario's.
+        probe.log = self.ws.logs().join("kvm-probe.log");
         let accel = qemu::choose_accel(|accel| {
-            let probe = &SCENARIOS[0];
-            matches!(self.boot(probe, accel), Ok(out) if out.report.done && !out.booted.timed_out)
+            matches!(boot(&SCENARIOS[0], &probe, accel), Ok(out) if out.report.done && !out.booted.timed_out)
         })?;
         step(&format!("QEMU accelerator: {accel:?}"));
         Ok(accel)
     }
 
-    fn boot(&mut self, s: &Scenario, accel: Accel) -> Result<Outcome> {
-        let kernel = self.kernel(s.kernel)?;
-        let initrd = s.initrd.map(|i| self.image(i)).transpose()?;
-        let disk = s.disk.map(|d| self.image(d)).transpose()?;
-        let log = self.log(s);
-        let timeout = if accel == Accel::Kvm {
-            Duration::from_secs(15)
-        } else {
-            TIMEOUT
-        };
-        let booted = qemu::boot(
-            accel,
-            &Boot {
-                kernel: &kernel,
-                initrd: initrd.as_deref(),
-                disk: disk.as_deref(),
-                cmdline: s.cmdline,
-                mem_mib: MEM_MIB,
-                log: &log,
-                timeout,
-                icount: false,
-            },
-        )?;
-        let log = String::from_utf8_lossy(&fs::read(&log)?).into_owned();
-        Ok(Outcome {
-            report: parser::parse(&log),
-            booted,
-            log,
-        })
+    /// Starts the boots of `list`, [`PARALLEL`] at a time, in order.
+    fn boot_all(&mut self, list: &[&'static Scenario], accel: Accel) -> Outcomes {
+        let jobs: Arc<Vec<_>> = Arc::new(
+            list.iter()
+                .map(|s| (*s, self.prepare(s).map_err(|e| e.to_string())))
+                .collect(),
+        );
+        let slots = Arc::new((Mutex::new(vec![None; list.len()]), Condvar::new()));
+        let next = Arc::new(AtomicUsize::new(0));
+        let threads = (0..PARALLEL)
+            .map(|_| {
+                let (jobs, slots, next) = (jobs.clone(), slots.clone(), next.clone());
+                std::thread::spawn(move || {
+                    while let Some((s, prepared)) = jobs.get(next.fetch_add(1, Ordering::SeqCst)) {
+                        let outcome = prepared.clone().and_then(|p| {
+                            // Other architectures than the host's run under TCG.
+                            let accel = if p.arch.debian == "amd64" { accel } else { Accel::Tcg };
+                            boot(s, &p, accel).map_err(|e| e.to_string())
+                        });
+                        let i = jobs.iter().position(|(j, _)| j.name == s.name).unwrap_or(0);
+                        let (slots, done) = &*slots;
+                        slots.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(outcome);
+                        done.notify_all();
+                    }
+                })
+            })
+            .collect();
+        Outcomes { slots, threads }
+    }
+}
+
+/// One boot of a prepared scenario.
+fn boot(s: &Scenario, p: &Prepared, accel: Accel) -> Result<Outcome> {
+    let timeout = if accel == Accel::Kvm {
+        Duration::from_secs(20)
+    } else {
+        TIMEOUT
+    };
+    let booted = qemu::boot(
+        accel,
+        &Boot {
+            arch: p.arch,
+            kernel: &p.kernel,
+            initrd: p.initrd.as_deref(),
+            disk: p.disk.as_deref(),
+            cmdline: s.cmdline,
+            mem_mib: MEM_MIB,
+            cpus: s.cpus,
+            log: &p.log,
+            timeout,
+            icount: false,
+        },
+    )?;
+    let log = String::from_utf8_lossy(&fs::read(&p.log)?).into_owned();
+    Ok(Outcome {
+        report: parser::parse(&log),
+        booted,
+        log,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn names_are_unique_and_twins_exist() {
+        let mut names = BTreeSet::new();
+        for s in all() {
+            assert!(names.insert(s.name), "{} twice", s.name);
+            assert!(config::variant(s.kernel).is_ok(), "{}: kernel", s.name);
+            for i in s.initrd.iter().chain(&s.disk) {
+                assert!(image::find(i).is_ok(), "{}: image {i}", s.name);
+            }
+        }
+        for s in all() {
+            for t in twins(s) {
+                assert!(names.contains(t), "{}: no twin {t}", s.name);
+            }
+        }
     }
 }
