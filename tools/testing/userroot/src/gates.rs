@@ -3,17 +3,28 @@
 //! style and build gates as kernel maintainers run them, and the kselftest
 //! under virtme-ng as kernel CI runs it.
 
+use std::collections::BTreeMap;
 use std::fs;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::series::{self, Part, PATCHES};
 use crate::workspace::{run, Workspace};
-use crate::{kbuild, qemu, Result};
+use crate::{config, kbuild, Result};
 
-/// The Rust objects the patch adds, relative to the tree.
-const RUST_OBJECTS: &[&str] = &["init/initramfs_user_root.o"];
-/// The variant that compiles every line of them (the KUnit suite included).
+/// The Rust object the patch adds, relative to the tree.
+const RUST_OBJECT: &str = "init/initramfs_user_root.o";
+/// The Rust file it is built from.
+const RUST_SOURCE: &str = "init/initramfs_user_root.rs";
+/// The variant that compiles every line of it (the KUnit suite included).
 pub const FULL_VARIANT: &str = "kunit";
+/// The builds whose copy of the Rust object must keep its code out of
+/// resident memory, and whose vmlinux must have no section mismatch: each
+/// compiles it differently (debug assertions, -O2, another architecture)
+/// and may leave a closure or a generic function out of line.
+pub const RESIDENT_VARIANTS: &[&str] = &[FULL_VARIANT, "rustdebug", "distro", "arm64"];
+/// The kernels the gates need built.
+pub const KERNELS: &[&str] = &[FULL_VARIANT, "default", "rustdebug", "distro", "arm64"];
 
 /// One gate: a name and a check returning what it found wrong.
 pub struct Gate {
@@ -30,8 +41,12 @@ pub const GATES: &[Gate] = &[
         run: rustfmtcheck,
     },
     Gate {
-        name: "clippy-and-modpost",
-        run: clippy_and_modpost,
+        name: "clippy",
+        run: clippy,
+    },
+    Gate {
+        name: "resident-text-and-modpost",
+        run: resident_text_and_modpost,
     },
     Gate {
         name: "vng-kselftest",
@@ -62,10 +77,40 @@ pub const GATES: &[Gate] = &[
 /// The pivot_root kselftest on the default kernel under virtme-ng (`vng`,
 /// the host's root over 9p, TCG), judged by vng's exit code, the test's
 /// (vng reports 255 when the host lacks udevd: set-up installs udev). The
-/// guest's root is no initramfs, so the two boot-root cases skip.
+/// guest's root is a 9p mount on rootfs, so it has a parent and every test
+/// runs. Booted twice: straight onto the 9p root, and through virtme's own
+/// initramfs (`--force-initramfs`, whose busybox switch_root empties the
+/// user root and moves the 9p root over it): the same result both ways.
 fn vng_kselftest(ws: &Workspace) -> Result<Vec<String>> {
-    let kernel = ws.build("default").join(qemu::ARCH.kernel_image);
-    let test = kbuild::kselftest(ws)?;
+    let want = "# Totals: pass:6 fail:0 xfail:0 xpass:0 skip:0 error:0";
+    let mut failures = Vec::new();
+    for (name, extra) in [("vng-kselftest", None), ("vng-kselftest-initramfs", Some("--force-initramfs"))] {
+        let (status, text, log) = vng_run(ws, name, extra)?;
+        let mut found = Vec::new();
+        if !status.success() {
+            found.push(format!("{name}: vng exited with {status}"));
+        }
+        if !text.contains(want) {
+            found.push(format!("{name}: no {want:?}"));
+        }
+        if !found.is_empty() {
+            found.push(format!("log: {}", log.display()));
+        }
+        failures.extend(found);
+    }
+    Ok(failures)
+}
+
+/// Runs the kselftest under vng with `extra` options; returns vng's exit
+/// status, its output and where that was saved.
+fn vng_run(
+    ws: &Workspace,
+    name: &str,
+    extra: Option<&str>,
+) -> Result<(std::process::ExitStatus, String, std::path::PathBuf)> {
+    let v = config::variant("default")?;
+    let kernel = ws.build(v.name).join(v.arch.kernel_image);
+    let test = kbuild::kselftest(ws, v.arch)?;
     // Set-up installs vng into a venv in the cache; vng runs the venv's
     // virtme-run through PATH.
     let venv_bin = ws.cache.join("venv/bin");
@@ -80,119 +125,244 @@ fn vng_kselftest(ws: &Workspace) -> Result<Vec<String>> {
         .env("PATH", path)
         .arg("--run")
         .arg(&kernel)
-        .args(["--disable-kvm", "--force-9p", "--memory", "1G", "--"])
+        .args(["--disable-kvm", "--force-9p", "--memory", "1G"])
+        .args(extra)
+        .arg("--")
         .arg(format!("cd /tmp && {}", test.display()))
         .stdin(Stdio::null())
         .output()?;
-    let log = ws.logs().join("vng-kselftest.log");
+    let log = ws.logs().join(format!("{name}.log"));
     fs::write(&log, [out.stdout, out.stderr].concat())?;
-    let text = fs::read_to_string(&log)?;
-    let want = "# Totals: pass:5 fail:0 xfail:0 xpass:0 skip:2 error:0";
-    let mut failures = Vec::new();
-    if !out.status.success() {
-        failures.push(format!("vng exited with {}", out.status));
-    }
-    if !text.contains(want) {
-        failures.push(format!("no {want:?}"));
-    }
-    if !failures.is_empty() {
-        failures.push(format!("log: {}", log.display()));
-    }
-    Ok(failures)
+    Ok((out.status, fs::read_to_string(&log)?, log))
 }
 
 /// `make LLVM=1 rustfmtcheck` over the whole tree, ours included.
 fn rustfmtcheck(ws: &Workspace) -> Result<Vec<String>> {
-    Ok(match kbuild::make(ws, FULL_VARIANT, &["rustfmtcheck"]) {
-        Ok(()) => Vec::new(),
-        Err(e) => vec![e.to_string()],
-    })
+    Ok(
+        match kbuild::make(ws, config::variant(FULL_VARIANT)?, &["rustfmtcheck"]) {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![e.to_string()],
+        },
+    )
 }
 
-/// Rebuilds our Rust objects with `CLIPPY=1` and relinks vmlinux so that
-/// modpost runs. Fails on a rustc/clippy warning (only our objects are
-/// compiled), a warning naming our files, or a section mismatch; the stock
-/// build's objtool noise on vmlinux.o names neither.
-fn clippy_and_modpost(ws: &Workspace) -> Result<Vec<String>> {
-    for obj in RUST_OBJECTS {
-        let _ = fs::remove_file(ws.build(FULL_VARIANT).join(obj));
-    }
-    let mut targets = RUST_OBJECTS.to_vec();
-    targets.extend(["CLIPPY=1", "vmlinux"]);
-    kbuild::make(ws, FULL_VARIANT, &targets)?;
-    let log = fs::read_to_string(ws.build(FULL_VARIANT).join("userroot-make.log"))?;
-    let mut failures: Vec<String> = log
+/// Rebuilds the Rust object with `CLIPPY=1` and relinks vmlinux. Fails on a
+/// rustc or clippy warning (only our object is compiled) or a warning that
+/// names our file.
+fn clippy(ws: &Workspace) -> Result<Vec<String>> {
+    let v = config::variant(FULL_VARIANT)?;
+    let _ = fs::remove_file(ws.build(v.name).join(RUST_OBJECT));
+    kbuild::make(ws, v, &[RUST_OBJECT, "CLIPPY=1", "vmlinux"])?;
+    let log = fs::read_to_string(ws.build(v.name).join("userroot-make.log"))?;
+    Ok(log
         .lines()
         .filter(|l| {
             l.starts_with("warning")
-                || l.contains("Section mismatch")
+                || l.starts_with("error")
                 || (l.contains("warning") && l.contains("initramfs_user_root"))
         })
         .map(|l| format!("{FULL_VARIANT}: {l}"))
-        .collect();
-    failures.extend(resident_text(ws)?);
-    Ok(failures)
+        .collect())
 }
 
-/// The Rust objects keep their code in `.init.text`, freed after boot. The
-/// only `.text` allowed is core's 18-byte `Display` shim for `&CStr`; a
-/// closure or an iterator adapter instantiated for us would land there too.
-fn resident_text(ws: &Workspace) -> Result<Vec<String>> {
-    const ALLOWED: u64 = 0x12;
+/// For each build of [`RESIDENT_VARIANTS`]: the Rust object keeps its code
+/// in `.init.text`, freed after boot, and modpost finds no section mismatch
+/// in vmlinux.
+fn resident_text_and_modpost(ws: &Workspace) -> Result<Vec<String>> {
     let mut failures = Vec::new();
-    for obj in RUST_OBJECTS {
-        let out = run(Command::new("llvm-objdump")
-            .args(["-h"])
-            .arg(ws.build(FULL_VARIANT).join(obj)))?;
-        for line in String::from_utf8_lossy(&out).lines() {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.get(1) == Some(&".text") {
-                let size = u64::from_str_radix(f.get(2).unwrap_or(&"0"), 16)?;
-                if size > ALLOWED {
-                    failures.push(format!(
-                        "{obj}: {size} bytes of .text (allowed {ALLOWED}): see llvm-objdump -t"
-                    ));
-                }
-            }
-        }
+    for name in RESIDENT_VARIANTS {
+        let v = config::variant(name)?;
+        kbuild::build(ws, v)?;
+        failures.extend(resident_text(&ws.build(name).join(RUST_OBJECT))?
+            .into_iter()
+            .map(|f| format!("{name}: {f}")));
+        failures.extend(section_mismatches(ws, v)?
+            .into_iter()
+            .map(|f| format!("{name}: {f}")));
     }
     Ok(failures)
 }
 
-/// `scripts/checkpatch.pl --strict` on every patch of the series. A finding
-/// passes only if [`series::JUSTIFIED`] explains it for that patch.
+/// Core's code that the compiler instantiates in the object and that may
+/// stay resident, by a part of its v0-mangled name: the `Display` shim of
+/// `&CStr` (18 bytes on x86_64, 32 on arm64) and, with debug assertions,
+/// `core::hint::unreachable_unchecked` and its precondition check, which
+/// LLVM puts in `.text.unlikely.` (33 bytes on x86_64).
+const ALLOWED_RESIDENT: &[&[&str]] = &[
+    &["4core3fmt", "4CStr", "7Display3fmt"],
+    &["4core4hint21unreachable_unchecked"],
+];
+
+/// Every executable section of the object but `.init.text` (freed after
+/// boot) holds only [`ALLOWED_RESIDENT`]: a closure or a generic function of
+/// ours instantiated out of line would land there.
+fn resident_text(object: &Path) -> Result<Vec<String>> {
+    let sections = run(Command::new("llvm-readelf").args(["-S", "--wide"]).arg(object))?;
+    let symbols = run(Command::new("llvm-objdump").arg("-t").arg(object))?;
+    let symbols = String::from_utf8_lossy(&symbols);
+    let mut failures = Vec::new();
+    for line in String::from_utf8_lossy(&sections).lines() {
+        // [Nr] Name Type Address Off Size ES Flg Lk Inf Al
+        let Some((_, rest)) = line.split_once(']') else {
+            continue;
+        };
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let (Some(name), Some(size), Some(flags)) = (f.first(), f.get(4), f.get(6)) else {
+            continue;
+        };
+        if !flags.contains('X') || name.starts_with(".init.text") {
+            continue;
+        }
+        let size = u64::from_str_radix(size, 16)?;
+        let mut allowed = 0;
+        for sym in symbols.lines().filter(|l| l.contains(" F ")) {
+            let f: Vec<&str> = sym.split_whitespace().collect();
+            if f.len() < 5 || f[f.len() - 3] != *name {
+                continue;
+            }
+            let symbol = f[f.len() - 1];
+            if ALLOWED_RESIDENT.iter().any(|parts| parts.iter().all(|p| symbol.contains(p))) {
+                allowed += u64::from_str_radix(f[f.len() - 2], 16)?;
+            } else {
+                failures.push(format!("{name}: {symbol} stays resident"));
+            }
+        }
+        if size > allowed && failures.is_empty() {
+            failures.push(format!(
+                "{name}: {} bytes of code that no allowed function accounts for",
+                size - allowed
+            ));
+        }
+    }
+    Ok(failures
+        .into_iter()
+        .map(|f| format!("{RUST_OBJECT}: {f}"))
+        .collect())
+}
+
+/// Runs modpost on vmlinux.o again, with the command kbuild last ran it
+/// with, and returns its section mismatch reports. 6.12 prints them as
+/// `WARNING: modpost: vmlinux: section mismatch in reference: ...` and, with
+/// `SECTION_MISMATCH_WARN_ONLY=y`, goes on: only the text tells.
+fn section_mismatches(ws: &Workspace, v: &config::Variant) -> Result<Vec<String>> {
+    kbuild::with_build_dir(ws, v.name, |dir| {
+        let saved = fs::read_to_string(dir.join(".vmlinux.symvers.cmd"))?;
+        let cmd = saved
+            .lines()
+            .find_map(|l| l.split_once(":= ").map(|(_, c)| c.to_string()))
+            .ok_or("no modpost command in .vmlinux.symvers.cmd")?;
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(&cmd)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .output()?;
+        let text = String::from_utf8_lossy(&[out.stdout, out.stderr].concat()).into_owned();
+        if !out.status.success() {
+            return Err(format!("modpost failed: {text}").into());
+        }
+        Ok(mismatch_lines(&text))
+    })
+}
+
+/// The lines of modpost's output that report a section mismatch, however
+/// they are worded.
+fn mismatch_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.to_ascii_lowercase().contains("section mismatch"))
+        .map(String::from)
+        .collect()
+}
+
+/// One checkpatch finding: its patch, level, type, message and the lines
+/// it quotes.
+#[derive(Debug)]
+struct Finding {
+    patch: String,
+    kind: String,
+    text: String,
+}
+
+/// Splits checkpatch `--show-types` output into findings: a head line, then
+/// the lines it quotes, up to a blank line.
+fn findings(patch: &str, out: &str) -> Vec<Finding> {
+    let mut found: Vec<Finding> = Vec::new();
+    let mut open = false;
+    for line in out.lines() {
+        let head = ["ERROR:", "WARNING:", "CHECK:"]
+            .iter()
+            .find_map(|k| line.strip_prefix(k));
+        if let Some(rest) = head {
+            let (kind, _) = rest.split_once(':').unwrap_or((rest, ""));
+            found.push(Finding {
+                patch: patch.to_string(),
+                kind: kind.to_string(),
+                text: line.to_string(),
+            });
+            open = true;
+        } else if line.trim().is_empty() {
+            open = false;
+        } else if let (true, Some(last)) = (open, found.last_mut()) {
+            last.text.push('\n');
+            last.text.push_str(line);
+        }
+    }
+    found
+}
+
+/// `scripts/checkpatch.pl --strict` on every patch of the series. Each
+/// finding must be explained by an entry of [`series::JUSTIFIED`] for its
+/// patch, type and the line it flags, and each entry must explain exactly
+/// as many findings as it says. checkpatch not finishing fails too.
 fn series_checkpatch(ws: &Workspace) -> Result<Vec<String>> {
     let s = series::get(ws)?;
     let mut failures = Vec::new();
+    let mut all = Vec::new();
     for patch in &s.patches {
         let out = Command::new("perl")
-            .current_dir(&s.tree)
-            .args(["scripts/checkpatch.pl", "--strict", "--show-types", "--no-summary"])
+            .current_dir(ws.tree())
+            .args(["scripts/checkpatch.pl", "--strict", "--show-types"])
             .arg(patch)
             .output()?;
-        let name = patch.file_name().unwrap_or_default().to_string_lossy();
+        let name = patch.file_name().unwrap_or_default().to_string_lossy().into_owned();
         let text = String::from_utf8_lossy(&out.stdout);
-        for finding in text
-            .lines()
-            .filter(|l| ["ERROR:", "WARNING:", "CHECK:"].iter().any(|k| l.starts_with(k)))
-        {
-            match series::JUSTIFIED
-                .iter()
-                .find(|j| name.starts_with(j.patch) && finding.contains(j.finding))
-            {
-                Some(j) => println!("#   {name}: {finding}\n#     kept: {}", j.why),
-                None => failures.push(format!("{name}: {finding}")),
-            }
+        // checkpatch ends with its count unless it died on the way.
+        if !text.contains(" lines checked") {
+            failures.push(format!(
+                "{name}: checkpatch did not finish ({}):\n{text}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
         }
-        if !out.status.success() && failures.is_empty() && !text.contains("WARNING:") {
-            failures.push(format!("{name}: checkpatch failed:\n{text}"));
+        all.extend(findings(&name, &text));
+    }
+    let mut used = BTreeMap::new();
+    for f in &all {
+        match series::JUSTIFIED
+            .iter()
+            .position(|j| f.patch.starts_with(j.patch) && f.kind == j.kind && f.text.contains(j.flags))
+        {
+            Some(i) => {
+                *used.entry(i).or_insert(0) += 1;
+                println!("#   {}: {}\n#     kept: {}", f.patch, f.text.lines().next().unwrap_or(""), series::JUSTIFIED[i].why);
+            }
+            None => failures.push(format!("{}: {}", f.patch, f.text)),
+        }
+    }
+    for (i, j) in series::JUSTIFIED.iter().enumerate() {
+        let n = used.get(&i).copied().unwrap_or(0);
+        if n != j.count {
+            failures.push(format!(
+                "justification {} {} ({:?}) explains {n} finding(s), not {}",
+                j.patch, j.kind, j.flags, j.count
+            ));
         }
     }
     Ok(failures)
 }
 
-/// The base and every commit of the series build (bzImage; the kselftest
-/// from the commit that adds it).
+/// The base and every commit of the series build (the kernel image; the
+/// kselftest from the commit that adds it).
 fn series_builds(ws: &Workspace) -> Result<Vec<String>> {
     Ok(series::build_all(ws)?
         .iter()
@@ -201,43 +371,110 @@ fn series_builds(ws: &Workspace) -> Result<Vec<String>> {
 }
 
 /// No commit has a `W=1` warning in the touched files that the base does
-/// not have.
+/// not have, counted: a second instance of a base warning is a new one.
 fn series_w1(ws: &Workspace) -> Result<Vec<String>> {
     let builds = series::build_all(ws)?;
     let base = &builds[0].w1;
     Ok(builds[1..]
         .iter()
         .flat_map(|b| {
-            b.w1.iter()
-                .filter(|w| !base.contains(w))
+            new_findings(base, &b.w1)
+                .into_iter()
                 .map(move |w| format!("{}: {w}", b.title))
         })
         .collect())
 }
 
-/// `make LLVM=1 rustdoc` on the series' last commit, once per tree.
-fn series_rustdoc(ws: &Workspace) -> Result<Vec<String>> {
-    let s = series::get(ws)?;
-    series::build_all(ws)?;
-    let dir = series::build_dir(ws, FULL_VARIANT);
-    let tree = series::git(ws, s)?.run(&["rev-parse", "HEAD^{tree}"])?;
-    let stamp = dir.join(format!("userroot-results/rustdoc-{tree}"));
-    if stamp.exists() {
-        return Ok(Vec::new());
+/// What `after` has that `before` has not, as multisets.
+pub fn new_findings(before: &[String], after: &[String]) -> Vec<String> {
+    let mut left: BTreeMap<&str, usize> = BTreeMap::new();
+    for b in before {
+        *left.entry(b.as_str()).or_insert(0) += 1;
     }
-    Ok(
-        match kbuild::make_in(ws, &s.tree, &dir, "series", &["rustdoc"]) {
-            Ok(()) => {
-                fs::write(stamp, "ok\n")?;
-                Vec::new()
-            }
-            Err(e) => vec![e.to_string()],
-        },
-    )
+    let mut new = Vec::new();
+    for a in after {
+        match left.get_mut(a.as_str()) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => new.push(a.clone()),
+        }
+    }
+    new
 }
 
-/// The documentation the series touches: `scripts/kernel-doc` finds no
-/// more in the C files than at the base, and docutils parses the rst
+/// `make LLVM=1 rustdoc` at the tip of the series, and rustdoc on the
+/// feature's own file, which `make rustdoc` does not document: with the
+/// flags kbuild compiles it with, private items included, every rustdoc
+/// lint an error.
+fn series_rustdoc(ws: &Workspace) -> Result<Vec<String>> {
+    series::build_all(ws)?;
+    let v = config::variant(FULL_VARIANT)?;
+    let mut failures = Vec::new();
+    if let Err(e) = kbuild::make(ws, v, &["rustdoc"]) {
+        failures.push(e.to_string());
+    }
+    let own = kbuild::with_build_dir(ws, v.name, rustdoc_own_file)?;
+    failures.extend(own);
+    Ok(failures)
+}
+
+/// rustdoc on [`RUST_SOURCE`] with the command line kbuild compiled it with
+/// (from its `.cmd` file), turned into a rustdoc one.
+fn rustdoc_own_file(dir: &Path) -> Result<Vec<String>> {
+    let cmd_file = dir.join("init/.initramfs_user_root.o.cmd");
+    let saved = fs::read_to_string(&cmd_file)?;
+    let cmd = saved
+        .lines()
+        .find_map(|l| l.split_once(":= ").map(|(_, c)| c.to_string()))
+        .ok_or_else(|| format!("{}: no command", cmd_file.display()))?;
+    let out_dir = dir.join("userroot-rustdoc");
+    let _ = fs::remove_dir_all(&out_dir);
+    let mut rustdoc = Vec::new();
+    let mut words = cmd.split_whitespace();
+    // `OBJTREE=... rustc <flags> <source>`, possibly followed by `; ...`:
+    // rustc's flags less what only makes sense for code generation.
+    while let Some(w) = words.next() {
+        if w == ";" || w == "&&" {
+            break;
+        } else if w.ends_with("rustc") || w.ends_with("clippy-driver") {
+            rustdoc.push("rustdoc".to_string());
+        } else if w == "-o" || w == "--out-dir" {
+            words.next();
+        } else if !w.starts_with("--emit=") {
+            rustdoc.push(w.to_string());
+        }
+    }
+    rustdoc.extend(
+        [
+            "--document-private-items",
+            "-Dwarnings",
+            "-Drustdoc::all",
+            "--output",
+        ]
+        .map(String::from),
+    );
+    rustdoc.push(out_dir.to_string_lossy().into_owned());
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(rustdoc.join(" "))
+        .current_dir(dir)
+        // As kbuild sets it, for the unstable flags the kernel uses.
+        .env("RUSTC_BOOTSTRAP", "1")
+        .stdin(Stdio::null())
+        .output()?;
+    Ok(if out.status.success() && out.stderr.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!(
+            "rustdoc {RUST_SOURCE}: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )]
+    })
+}
+
+/// The documentation the series touches: `scripts/kernel-doc` reports
+/// nothing in the C files that it does not report at the base (compared
+/// finding by finding, line numbers aside), and docutils parses the rst
 /// files without a warning.
 fn series_docs(ws: &Workspace) -> Result<Vec<String>> {
     let s = series::get(ws)?;
@@ -249,38 +486,74 @@ fn series_docs(ws: &Workspace) -> Result<Vec<String>> {
             Part::File(f) | Part::Hunks(f, _) => f.trim_end_matches(".patch"),
         })
         .collect();
-    // kernel-doc reads the file as of a commit, without a checkout that
-    // would make the next build recompile it.
-    let scratch = series::build_dir(ws, "kernel-doc");
+    let scratch = series::root(ws).join("kernel-doc");
     fs::create_dir_all(&scratch)?;
-    let kernel_doc = |rev: &str, file: &str| -> Result<String> {
+    let kernel_doc = |rev: &str, file: &str| -> Result<Vec<String>> {
         // A file the series adds is empty at the base.
         let text = git.run(&["show", &format!("{rev}:{file}")]).unwrap_or_default();
         let copy = scratch.join(file.replace('/', "_"));
         fs::write(&copy, text)?;
         let out = Command::new("perl")
-            .current_dir(&s.tree)
+            .current_dir(ws.tree())
             .args(["scripts/kernel-doc", "-none", "-Wall"])
             .arg(&copy)
             .output()?;
-        Ok(String::from_utf8_lossy(&out.stderr).into_owned())
+        Ok(String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .map(series::without_line_numbers)
+            .collect())
     };
     let mut failures = Vec::new();
     for file in touched.iter().filter(|f| f.ends_with(".c") || f.ends_with(".h")) {
         let before = kernel_doc(s.commits[0].as_str(), file)?;
         let after = kernel_doc(series::BRANCH, file)?;
-        if after.lines().count() > before.lines().count() {
-            failures.push(format!("kernel-doc {file}:\n{after}"));
+        for f in new_findings(&before, &after) {
+            failures.push(format!("kernel-doc {file}: {f}"));
         }
     }
     for file in touched.iter().filter(|f| f.ends_with(".rst")) {
         if let Err(e) = run(Command::new("rst2pseudoxml")
             .args(["--report=2", "--halt=2", "--no-generator"])
-            .arg(s.tree.join(file))
+            .arg(ws.tree().join(file))
             .arg("/dev/null"))
         {
             failures.push(format!("{file}: {e}"));
         }
     }
     Ok(failures)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_findings_count_repeats() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert!(new_findings(&v(&["a", "b"]), &v(&["b", "a"])).is_empty());
+        assert_eq!(new_findings(&v(&["a"]), &v(&["a", "a"])), v(&["a"]));
+        assert_eq!(new_findings(&v(&[]), &v(&["c"])), v(&["c"]));
+    }
+
+    #[test]
+    fn mismatch_lines_match_6_12_wording() {
+        let out = "WARNING: modpost: vmlinux: section mismatch in reference: \
+                   foo+0x1 (section: .text) -> bar (section: .init.text)\n\
+                   WARNING: modpost: something else\n";
+        assert_eq!(mismatch_lines(out).len(), 1);
+        assert_eq!(mismatch_lines("Section mismatch in reference from").len(), 1);
+    }
+
+    #[test]
+    fn checkpatch_output_splits_into_findings() {
+        let out = "WARNING:FILE_PATH_CHANGES: added, moved or deleted file(s)\n\
+                   #12: \nnew file mode 100644\n\n\
+                   WARNING:EMBEDDED_FILENAME: It's generally not useful\n\
+                   #40: FILE: init/x.rs:3:\n+    kunit_assert!(\"init/x.rs\")\n\n\
+                   total: 0 errors, 2 warnings, 10 lines checked\n";
+        let f = findings("0003-x.patch", out);
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[1].kind, "EMBEDDED_FILENAME");
+        assert!(f[1].text.contains("kunit_assert!(\"init/x.rs\")"));
+    }
 }

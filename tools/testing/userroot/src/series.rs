@@ -2,26 +2,32 @@
 //! The patch series for the mailing list: `make series`.
 //!
 //! The project's kernel files, split into the logical patches of
-//! [`PATCHES`], are committed one by one on top of the pinned source in a git
-//! tree of their own and written out with `git format-patch` and a cover
-//! letter. Commit messages live in `series/` next to this crate, one file
-//! per patch (subject line, blank line, body). The gates that build every
-//! commit and run checkpatch on every patch are in [`crate::gates`].
+//! [`PATCHES`], are committed one by one in a git repository that holds the
+//! files the series touches, starting from their pinned versions, and are
+//! written out with `git format-patch` and a cover letter. Commit messages
+//! live in `series/` next to this crate, one file per patch (subject line,
+//! blank line, body). The gates that build every commit and run checkpatch
+//! on every patch are in [`crate::gates`].
 //!
-//! The series tree and its build directory sit at `series/src/linux` and
-//! `series/build/<name>` in the cache: the same relative layout as the main
-//! tree and its builds, so that ccache's rewritten paths match and the C
-//! objects the commits share with the main builds are cache hits.
+//! Each commit is built in the main source tree: its versions of the
+//! touched files are written there, in a build directory that starts as a
+//! copy of the `kunit` kernel's, so that only what the series changes is
+//! recompiled. Afterwards the tree gets the project's versions back with
+//! their old timestamps, so that the other kernels see nothing changed. An
+//! interrupted run leaves a note that the next one reads to do the same.
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::BTreeMap;
 use std::fs;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+use std::time::SystemTime;
 
 use crate::tree::{self, PINNED};
 use crate::workspace::{run, step, Workspace};
-use crate::{kbuild, Result};
+use crate::{config, kbuild, Result};
 
 /// What one patch of the series takes from the checkout.
 pub enum Part {
@@ -47,35 +53,44 @@ pub const PATCHES: &[Patch] = &[
         parts: &[Part::Hunks("init/initramfs.c.patch", &[1, 2])],
     },
     Patch {
-        message: "0002-rust-bindings.txt",
+        message: "0002-fs-chroot-fs-refs.txt",
+        parts: &[
+            Part::File("fs/internal.h.patch"),
+            Part::File("include/linux/fs_struct.h.patch"),
+        ],
+    },
+    Patch {
+        message: "0003-rust-bindings.txt",
         parts: &[Part::File("rust/bindings/bindings_helper.h.patch")],
     },
     Patch {
-        message: "0003-init-user-root-in-rust.txt",
+        message: "0004-init-user-root-in-rust.txt",
         parts: &[
             Part::File("init/initramfs_user_root.rs"),
             Part::File("init/Makefile.patch"),
             Part::File("init/do_mounts.h.patch"),
             Part::File("usr/Kconfig.patch"),
+            Part::Hunks("MAINTAINERS.patch", &[2]),
         ],
     },
     Patch {
-        message: "0004-initramfs-unpack-into-user-root.txt",
+        message: "0005-initramfs-unpack-into-user-root.txt",
         parts: &[
-            Part::Hunks("init/initramfs.c.patch", &[3]),
+            Part::Hunks("init/initramfs.c.patch", &[3, 4]),
             Part::Hunks("Documentation/admin-guide/kernel-parameters.txt.patch", &[1]),
         ],
     },
     Patch {
-        message: "0005-documentation.txt",
+        message: "0006-documentation.txt",
         parts: &[
             Part::Hunks("Documentation/admin-guide/kernel-parameters.txt.patch", &[2]),
             Part::File("Documentation/filesystems/ramfs-rootfs-initramfs.rst.patch"),
         ],
     },
     Patch {
-        message: "0006-selftests-pivot-root.txt",
+        message: "0007-selftests-pivot-root.txt",
         parts: &[
+            Part::Hunks("MAINTAINERS.patch", &[1]),
             Part::File("tools/testing/selftests/Makefile.patch"),
             Part::File("tools/testing/selftests/filesystems/pivot_root/.gitignore"),
             Part::File("tools/testing/selftests/filesystems/pivot_root/Makefile"),
@@ -87,68 +102,55 @@ pub const PATCHES: &[Patch] = &[
 
 /// A checkpatch finding kept on purpose, and why.
 pub struct Justified {
-    /// The patch file name starts with this (`0003`).
+    /// The patch file name starts with this (`0004`).
     pub patch: &'static str,
-    /// Text of the finding (`FILE_PATH_CHANGES`).
-    pub finding: &'static str,
+    /// The finding's type (`EMBEDDED_FILENAME`).
+    pub kind: &'static str,
+    /// Text of the line it flags, as checkpatch quotes it.
+    pub flags: &'static str,
+    /// How many findings it explains, exactly.
+    pub count: usize,
     /// Why it stays.
     pub why: &'static str,
 }
 
 /// checkpatch findings that stay, each explained.
-pub const JUSTIFIED: &[Justified] = &[
-    Justified {
-        patch: "0003",
-        finding: "FILE_PATH_CHANGES",
-        why: "init/ has no MAINTAINERS entry (neither has init/initramfs.c); \
-              get_maintainer.pl finds the VFS maintainers through git history",
-    },
-    Justified {
-        patch: "0003",
-        finding: "EMBEDDED_FILENAME",
-        why: "6.12's kernel::kunit_assert! takes the file as a literal \
-              ($file:literal), so file!() cannot be passed",
-    },
-    Justified {
-        patch: "0006",
-        finding: "FILE_PATH_CHANGES",
-        why: "tools/testing/selftests/filesystems/ has no MAINTAINERS entry \
-              in 6.12 except for fat/",
-    },
-];
+pub const JUSTIFIED: &[Justified] = &[Justified {
+    patch: "0004",
+    kind: "EMBEDDED_FILENAME",
+    flags: "kernel::kunit_assert!($test, \"init/initramfs_user_root.rs\", 0, $cond)",
+    count: 1,
+    why: "6.12's kernel::kunit_assert! takes the file as a literal \
+          ($file:literal), so file!() cannot be passed",
+}];
 
 /// The cover letter in `series/`: subject line, blank line, body.
 const COVER: &str = "0000-cover-letter.txt";
-/// The tag of the pinned source's commit.
+/// The tag of the pinned versions of the touched files.
 const BASE: &str = "base";
 /// The branch the series is committed on.
 pub const BRANCH: &str = "userroot";
 
 /// A written series.
 pub struct Series {
-    /// Its git tree.
-    pub tree: PathBuf,
     /// The `format-patch` output directory.
     pub dir: PathBuf,
     /// The base commit, then one commit per patch.
     pub commits: Vec<String>,
     /// The patch files, cover letter excluded, in order.
     pub patches: Vec<PathBuf>,
+    /// The files the series touches, relative to the tree.
+    pub touched: Vec<String>,
 }
 
 /// Where the series lives in the cache.
-fn root(ws: &Workspace) -> PathBuf {
+pub fn root(ws: &Workspace) -> PathBuf {
     ws.cache.join("series")
 }
 
-/// The series tree: a git repository of the pinned source.
-pub fn tree_dir(ws: &Workspace) -> PathBuf {
-    root(ws).join("src/linux")
-}
-
-/// A build directory for the series tree.
-pub fn build_dir(ws: &Workspace, name: &str) -> PathBuf {
-    root(ws).join("build").join(name)
+/// The git repository of the touched files.
+fn repo(ws: &Workspace) -> PathBuf {
+    root(ws).join("git")
 }
 
 /// Writes the series once per process and returns it.
@@ -161,16 +163,47 @@ pub fn get(ws: &Workspace) -> Result<&'static Series> {
     Ok(SERIES.get_or_init(|| s))
 }
 
+/// The tree path a part changes.
+fn target(part: &Part) -> &'static str {
+    match part {
+        Part::File(f) | Part::Hunks(f, _) => f.strip_suffix(".patch").unwrap_or(f),
+    }
+}
+
 /// Commits the patches on the base and writes the series with
 /// `git format-patch`.
 fn write(ws: &Workspace) -> Result<Series> {
-    let tree = tree_dir(ws);
-    ensure_base(ws, &tree)?;
-    let git = Git::new(ws, &tree)?;
-    git.run(&["checkout", "-q", "-f", "-B", BRANCH, BASE])?;
-    git.run(&["clean", "-q", "-f", "-d"])?;
-
     let sources = sources(ws)?;
+    let mut touched: Vec<String> = PATCHES
+        .iter()
+        .flat_map(|p| p.parts)
+        .map(|p| target(p).to_string())
+        .collect();
+    touched.sort();
+    touched.dedup();
+
+    let dir = repo(ws);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir)?;
+    let git = Git::new(ws, &dir)?;
+    git.run(&["init", "-q", "-b", BRANCH])?;
+    for file in &touched {
+        if let Ok(content) = fs::read(ws.pristine().join(file)) {
+            let dest = dir.join(file);
+            fs::create_dir_all(dest.parent().ok_or("no parent")?)?;
+            fs::write(dest, content)?;
+        }
+    }
+    git.run(&["add", "-A", "-f"])?;
+    git.run(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        &format!("Linux {PINNED}: the files the series touches"),
+    ])?;
+    git.run(&["tag", BASE])?;
+
     let msg_dir = ws.tool_dir().join("series");
     let mut commits = vec![git.run(&["rev-parse", BASE])?];
     for patch in PATCHES {
@@ -182,10 +215,10 @@ fn write(ws: &Workspace) -> Result<Series> {
         git.run(&["commit", "-q", "-s", "-F", &msg.to_string_lossy()])?;
         commits.push(git.run(&["rev-parse", "HEAD"])?);
     }
-    same_as_tree(ws, &tree)?;
+    same_as_tree(ws, &dir)?;
 
-    let dir = root(ws).join("patches");
-    let _ = fs::remove_dir_all(&dir);
+    let out = root(ws).join("patches");
+    let _ = fs::remove_dir_all(&out);
     git.run(&[
         "format-patch",
         "-q",
@@ -193,10 +226,10 @@ fn write(ws: &Workspace) -> Result<Series> {
         "--subject-prefix=PATCH 6.12.y",
         "--no-signature",
         "-o",
-        &dir.to_string_lossy(),
+        &out.to_string_lossy(),
         &format!("{BASE}..{BRANCH}"),
     ])?;
-    let mut patches: Vec<PathBuf> = fs::read_dir(&dir)?
+    let mut patches: Vec<PathBuf> = fs::read_dir(&out)?
         .map(|e| e.map(|e| e.path()))
         .collect::<std::io::Result<_>>()?;
     patches.sort();
@@ -205,43 +238,18 @@ fn write(ws: &Workspace) -> Result<Series> {
     step(&format!(
         "series: {} patches on Linux {PINNED} in {}",
         patches.len(),
-        dir.display()
+        out.display()
     ));
     Ok(Series {
-        tree,
-        dir,
+        dir: out,
         commits,
         patches,
+        touched,
     })
 }
 
-/// Creates the series tree from the pristine source, once per source
-/// package version.
-fn ensure_base(ws: &Workspace, tree: &Path) -> Result<()> {
-    let package = fs::read_to_string(ws.pristine().join(tree::STAMP))?;
-    let stamp = tree.join(".git/userroot-base");
-    if fs::read_to_string(&stamp).ok().as_deref() == Some(package.as_str()) {
-        return Ok(());
-    }
-    step(&format!(
-        "creating the series tree (git) in {}",
-        tree.display()
-    ));
-    let _ = fs::remove_dir_all(tree);
-    fs::create_dir_all(tree.parent().ok_or("no parent")?)?;
-    run(Command::new("cp").arg("-a").arg(ws.pristine()).arg(tree))?;
-    fs::remove_file(tree.join(tree::STAMP))?;
-    run(Command::new("git").arg("-C").arg(tree).args(["init", "-q"]))?;
-    let git = Git::new(ws, tree)?;
-    // Debian's top-level .gitignore ignores the whole tree.
-    git.run(&["add", "-A", "-f"])?;
-    git.run(&["commit", "-q", "-m", &format!("Linux {PINNED}")])?;
-    git.run(&["tag", "-f", BASE])?;
-    fs::write(stamp, package)?;
-    Ok(())
-}
-
-/// The checkout's kernel files by path.
+/// The checkout's kernel files by path, each used by exactly one patch (or
+/// each of its hunks by exactly one).
 fn sources(ws: &Workspace) -> Result<BTreeMap<String, Vec<u8>>> {
     let mut files = BTreeMap::new();
     for rel in tree::kernel_files(ws)? {
@@ -291,7 +299,7 @@ fn hunks(diff: &[u8]) -> Result<(String, Vec<String>)> {
     Ok((header, hunks))
 }
 
-/// Applies one part to the series tree.
+/// Applies one part to the series repository.
 fn apply(ws: &Workspace, git: &Git, sources: &BTreeMap<String, Vec<u8>>, part: &Part) -> Result<()> {
     let (file, wanted) = match part {
         Part::File(f) => (*f, None),
@@ -319,9 +327,9 @@ fn apply(ws: &Workspace, git: &Git, sources: &BTreeMap<String, Vec<u8>>, part: &
 }
 
 /// The series' last commit must hold exactly what the project's tree holds.
-fn same_as_tree(ws: &Workspace, tree: &Path) -> Result<()> {
+fn same_as_tree(ws: &Workspace, repo: &Path) -> Result<()> {
     for (rel, content) in tree::wanted_files(ws)? {
-        if fs::read(tree.join(&rel)).ok().as_ref() != Some(&content) {
+        if fs::read(repo.join(&rel)).ok().as_ref() != Some(&content) {
             return Err(format!(
                 "series: {} differs from the project's tree",
                 rel.display()
@@ -342,8 +350,9 @@ fn fill_cover(cover: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-/// git in the series tree, as the checkout's author, at the checkout's
-/// last commit date, so that an unchanged checkout gives the same commits.
+/// git in the series repository, as the checkout's author, at the
+/// checkout's last commit date, so that an unchanged checkout gives the
+/// same commits.
 pub struct Git {
     tree: PathBuf,
     env: Vec<(&'static str, String)>,
@@ -388,14 +397,16 @@ impl Git {
     }
 }
 
-/// git in a written series' tree.
-pub fn git(ws: &Workspace, s: &Series) -> Result<Git> {
-    Git::new(ws, &s.tree)
+/// git in a written series' repository.
+pub fn git(ws: &Workspace, _s: &Series) -> Result<Git> {
+    Git::new(ws, &repo(ws))
 }
 
 /// The kernel configuration every commit is built with: the variant that
 /// compiles every line of the feature, KUnit suite included.
 const BUILD_VARIANT: &str = crate::gates::FULL_VARIANT;
+/// The build directory of the series' commits.
+const BUILD_DIR: &str = "series";
 /// Objects of the files the series touches, compiled with `W=1` at every
 /// commit and compared with the base (headers: objects that include them).
 const W1_OBJECTS: &[&str] = &[
@@ -403,7 +414,14 @@ const W1_OBJECTS: &[&str] = &[
     "init/do_mounts.o",
     "init/do_mounts_initrd.o",
     "init/initramfs_user_root.o",
+    "fs/fs_struct.o",
+    "fs/namespace.o",
 ];
+/// The kselftest directory the series adds.
+const SELFTEST: &str = "tools/testing/selftests/filesystems/pivot_root";
+/// Written while the main tree holds a commit's files: the touched files'
+/// timestamps, to give back.
+const BORROWED: &str = "tree-borrowed";
 
 /// What building one commit of the series gave.
 pub struct CommitBuild {
@@ -411,13 +429,14 @@ pub struct CommitBuild {
     pub title: String,
     /// Why the build failed, if it did.
     pub error: Option<String>,
-    /// `W=1` warnings in [`W1_OBJECTS`], without line numbers.
+    /// `W=1` warnings in [`W1_OBJECTS`], without line numbers, each as
+    /// often as it was printed.
     pub w1: Vec<String>,
 }
 
 /// Builds the base and then every commit of the series, in order, in one
-/// build directory (incremental). Results are kept per commit tree, so
-/// an unchanged series is not built again.
+/// build directory (incremental). Results are kept per commit tree, kernel
+/// configuration and toolchain, so an unchanged series is not built again.
 pub fn build_all(ws: &Workspace) -> Result<&'static [CommitBuild]> {
     static BUILDS: OnceLock<Vec<CommitBuild>> = OnceLock::new();
     if let Some(b) = BUILDS.get() {
@@ -425,26 +444,62 @@ pub fn build_all(ws: &Workspace) -> Result<&'static [CommitBuild]> {
     }
     let series = get(ws)?;
     let git = git(ws, series)?;
-    let dir = build_dir(ws, BUILD_VARIANT);
-    let results = dir.join("userroot-results");
+    let v = config::variant(BUILD_VARIANT)?;
+    kbuild::build(ws, v)?;
+    let config = fs::read(ws.build(v.name).join(".config"))?;
+    let salt = toolchain()? + &fs::read_to_string(ws.pristine().join(tree::STAMP))?;
+    let mut borrowed = false;
+    let built = build_each(ws, series, &git, v, &config, &salt, &mut borrowed);
+    if borrowed {
+        give_back_tree(ws)?;
+    }
+    let builds = built?;
+    Ok(BUILDS.get_or_init(|| builds))
+}
+
+/// The loop of [`build_all`]; sets `borrowed` once the main tree holds a
+/// commit's files.
+fn build_each(
+    ws: &Workspace,
+    series: &Series,
+    git: &Git,
+    v: &config::Variant,
+    config: &[u8],
+    salt: &str,
+    borrowed: &mut bool,
+) -> Result<Vec<CommitBuild>> {
+    let results = root(ws).join("results");
     fs::create_dir_all(&results)?;
-    let config = ws.build(BUILD_VARIANT).join(".config");
     let mut builds = Vec::new();
     for commit in &series.commits {
         let title = git.run(&["log", "-1", "--format=%h %s", commit])?;
-        let key = results.join(git.run(&["rev-parse", &format!("{commit}^{{tree}}")])?);
+        let key = {
+            let mut h = DefaultHasher::new();
+            git.run(&["rev-parse", &format!("{commit}^{{tree}}")])?.hash(&mut h);
+            config.hash(&mut h);
+            salt.hash(&mut h);
+            results.join(format!("{:016x}", h.finish()))
+        };
         let text = match fs::read_to_string(&key) {
             Ok(text) => text,
             Err(_) => {
                 step(&format!("series: building {title}"));
-                git.run(&["checkout", "-q", "-f", commit])?;
-                fs::copy(&config, dir.join(".config"))?;
-                let text = match build_commit(ws, &series.tree, &dir) {
-                    Ok(w1) => format!("ok\n{}", w1.join("\n")),
+                if !*borrowed {
+                    borrow_tree(ws, series)?;
+                    *borrowed = true;
+                }
+                let built = check_out(ws, git, series, commit)
+                    .and_then(|()| build_commit(ws, v, config));
+                match built {
+                    // Only a success is kept: a failure may come from
+                    // anything, and the next run tries again.
+                    Ok(w1) => {
+                        let text = format!("ok\n{}", w1.join("\n"));
+                        fs::write(&key, &text)?;
+                        text
+                    }
                     Err(e) => format!("failed: {}", e.to_string().replace('\n', "\n# ")),
-                };
-                fs::write(&key, &text)?;
-                text
+                }
             }
         };
         let (status, w1) = text.split_once('\n').unwrap_or((&text, ""));
@@ -454,54 +509,152 @@ pub fn build_all(ws: &Workspace) -> Result<&'static [CommitBuild]> {
             w1: w1.lines().map(String::from).collect(),
         });
     }
-    git.run(&["checkout", "-q", "-f", BRANCH])?;
-    Ok(BUILDS.get_or_init(|| builds))
+    Ok(builds)
 }
 
-/// Builds the checked-out commit: bzImage, the kselftest if the commit
-/// has it, then [`W1_OBJECTS`] again with `W=1`; returns those warnings.
-fn build_commit(ws: &Workspace, tree: &Path, dir: &Path) -> Result<Vec<String>> {
-    let make = |targets: &[&str]| kbuild::make_in(ws, tree, dir, "series", targets);
-    make(&["olddefconfig"])?;
-    make(&["bzImage"])?;
-    if tree.join(SELFTEST).exists() {
-        make(&["headers"])?;
-        kbuild::kselftest_in(tree, dir)?;
+/// The versions of the compilers and binding generator, which the results
+/// of a build depend on.
+fn toolchain() -> Result<String> {
+    let mut all = String::new();
+    for tool in ["clang", "rustc", "bindgen"] {
+        let out = run(Command::new(tool).arg("--version"))?;
+        all += &String::from_utf8_lossy(&out);
     }
-    let objects: Vec<&str> = W1_OBJECTS
-        .iter()
-        .filter(|o| {
-            let stem = o.trim_end_matches(".o");
-            ["c", "rs"]
-                .iter()
-                .any(|ext| tree.join(format!("{stem}.{ext}")).exists())
-                && dir.join(o).exists()
-        })
-        .copied()
-        .collect();
-    for o in &objects {
-        fs::remove_file(dir.join(o))?;
-    }
-    let mut targets = objects.clone();
-    targets.push("W=1");
-    make(&targets)?;
-    let log = fs::read_to_string(dir.join("userroot-make.log"))?;
-    let mut warnings: Vec<String> = log
-        .lines()
-        .filter(|l| l.contains("warning:"))
-        .map(without_line_numbers)
-        .collect();
-    warnings.sort();
-    warnings.dedup();
-    Ok(warnings)
+    Ok(all)
 }
 
-/// The kselftest directory the series adds.
-const SELFTEST: &str = "tools/testing/selftests/filesystems/pivot_root";
+/// Notes the timestamps of the touched files before the main tree gets a
+/// commit's versions.
+fn borrow_tree(ws: &Workspace, series: &Series) -> Result<()> {
+    let mut note = String::new();
+    for file in &series.touched {
+        let mtime = fs::metadata(ws.tree().join(file))
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        note += &format!("{mtime} {file}\n");
+    }
+    fs::write(root(ws).join(BORROWED), note)?;
+    Ok(())
+}
+
+/// Gives the main tree the project's versions of the files a series build
+/// changed, with their old timestamps, if a note says it holds others.
+pub fn give_back_tree(ws: &Workspace) -> Result<()> {
+    let note_path = root(ws).join(BORROWED);
+    let Ok(note) = fs::read_to_string(&note_path) else {
+        return Ok(());
+    };
+    let wanted = tree::wanted_files(ws)?;
+    for line in note.lines() {
+        let (mtime, file) = line.split_once(' ').ok_or("bad tree-borrowed note")?;
+        let path = ws.tree().join(file);
+        let content = match wanted.get(Path::new(file)) {
+            Some(c) => Some(c.clone()),
+            None => fs::read(ws.pristine().join(file)).ok(),
+        };
+        match content {
+            Some(c) => {
+                if fs::read(&path).ok().as_ref() != Some(&c) {
+                    fs::write(&path, &c)?;
+                }
+                let nanos: u64 = mtime.parse()?;
+                if nanos > 0 {
+                    let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_nanos(nanos);
+                    fs::File::options().write(true).open(&path)?.set_modified(t)?;
+                }
+            }
+            None => {
+                let _ = fs::remove_file(&path);
+            }
+        }
+    }
+    fs::remove_file(note_path)?;
+    Ok(())
+}
+
+/// Writes a commit's versions of the touched files into the main tree;
+/// files the commit does not have are removed. Unchanged files are left
+/// alone, so make sees only what the commit changes.
+fn check_out(ws: &Workspace, git: &Git, series: &Series, commit: &str) -> Result<()> {
+    for file in &series.touched {
+        let path = ws.tree().join(file);
+        match git.run_bytes(&["show", &format!("{commit}:{file}")]) {
+            Ok(content) => {
+                if fs::read(&path).ok().as_ref() != Some(&content) {
+                    fs::create_dir_all(path.parent().ok_or("no parent")?)?;
+                    fs::write(&path, content)?;
+                }
+            }
+            Err(_) => {
+                let _ = fs::remove_file(&path);
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Git {
+    /// Runs git and returns its output as it is.
+    fn run_bytes(&self, args: &[&str]) -> Result<Vec<u8>> {
+        run(Command::new("git").arg("-C").arg(&self.tree).args(args))
+    }
+}
+
+/// Builds the commit the main tree holds: the kernel image, the kselftest
+/// if the commit has it, then [`W1_OBJECTS`] again with `W=1`; returns those
+/// warnings.
+fn build_commit(ws: &Workspace, v: &config::Variant, config: &[u8]) -> Result<Vec<String>> {
+    let dir = ws.build(BUILD_DIR);
+    if !dir.join(".config").exists() {
+        step("series: starting from a copy of the kunit kernel's build");
+        let _ = fs::remove_dir_all(&dir);
+        run(Command::new("cp").arg("-a").arg(ws.build(v.name)).arg(&dir))?;
+        let _ = fs::remove_file(dir.join(".userroot-home"));
+    }
+    fs::write(dir.join(".config"), config)?;
+    let tree = ws.tree();
+    kbuild::with_build_dir(ws, BUILD_DIR, |work| {
+        let make = |targets: &[&str]| kbuild::make_in(ws, &tree, work, "series", v.arch, targets);
+        make(&["olddefconfig"])?;
+        make(&["bzImage"])?;
+        // A checkout removes a commit's files, not their directories.
+        if tree.join(SELFTEST).join("pivot_root_test.c").exists() {
+            make(&["headers"])?;
+            kbuild::kselftest_in(&tree, work, v.arch)?;
+        }
+        let objects: Vec<&str> = W1_OBJECTS
+            .iter()
+            .filter(|o| {
+                let stem = o.trim_end_matches(".o");
+                ["c", "rs"]
+                    .iter()
+                    .any(|ext| tree.join(format!("{stem}.{ext}")).exists())
+                    && work.join(o).exists()
+            })
+            .copied()
+            .collect();
+        for o in &objects {
+            fs::remove_file(work.join(o))?;
+        }
+        let mut targets = objects.clone();
+        targets.push("W=1");
+        make(&targets)?;
+        let log = fs::read_to_string(work.join("userroot-make.log"))?;
+        let mut warnings: Vec<String> = log
+            .lines()
+            .filter(|l| l.contains("warning:"))
+            .map(without_line_numbers)
+            .collect();
+        warnings.sort();
+        Ok(warnings)
+    })
+}
 
 /// `file:12:3: warning: x` becomes `file: warning: x`, so that a warning
 /// that only moved is not a new one.
-fn without_line_numbers(line: &str) -> String {
+pub fn without_line_numbers(line: &str) -> String {
     let mut out = String::new();
     let mut rest = line;
     while let Some(i) = rest.find(':') {

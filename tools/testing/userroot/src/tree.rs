@@ -29,6 +29,8 @@ const TOOLING: &[&str] = &["tools/testing/userroot/"];
 /// Makes the tree match the checkout and returns the kernel version.
 pub fn materialise(ws: &Workspace) -> Result<String> {
     let version = ensure_pristine(ws)?;
+    // A series build that was interrupted left a commit's files here.
+    crate::series::give_back_tree(ws)?;
     let tree = ws.tree();
     if !tree.join("Makefile").exists() {
         step(&format!(
@@ -233,7 +235,8 @@ pub fn wanted_files(ws: &Workspace) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
 }
 
 /// The checkout's kernel files: tracked or new, not ignored, not tooling,
-/// not top-level project files.
+/// not top-level project files (a top-level `<file>.patch`, such as
+/// MAINTAINERS.patch, is a kernel file).
 pub fn kernel_files(ws: &Workspace) -> Result<Vec<PathBuf>> {
     let out = run(Command::new("git").arg("-C").arg(&ws.repo).args([
         "ls-files",
@@ -245,7 +248,7 @@ pub fn kernel_files(ws: &Workspace) -> Result<Vec<PathBuf>> {
     Ok(out
         .split(|&b| b == 0)
         .filter_map(|p| std::str::from_utf8(p).ok())
-        .filter(|p| p.contains('/') && !p.starts_with('.'))
+        .filter(|p| (p.contains('/') || p.ends_with(".patch")) && !p.starts_with('.'))
         .filter(|p| !TOOLING.iter().any(|t| p.starts_with(t)))
         .filter(|p| ws.repo.join(p).is_file())
         .map(PathBuf::from)
