@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 //! `make bench`: what the user root costs at boot and what it saves at
-//! hand-off, measured side by side in one run, reported as ratios with their
-//! spread.
+//! hand-off, measured side by side in one run, reported as deltas and ratios
+//! with their spread.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -9,16 +9,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::qemu::{self, Accel, Boot};
+use crate::qemu::{self, Accel, Arch, Boot};
 use crate::workspace::{run, step, Workspace};
-use crate::{config, image, kbuild, parser, Result};
+use crate::{image, kbuild, parser, Result};
 
-/// Boot-cost images: one file (a static `/init`), 16 MiB and 128 MiB.
+/// Boot-cost images: one file (a static `/init` of a few KiB and nothing
+/// else), 16 MiB and 128 MiB.
 const SIZES: &[(&str, &str)] = &[
     ("1 file", "bench-1-file"),
     ("16 MiB", "bench-16M"),
     ("128 MiB", "bench-128M"),
 ];
+/// `initramfs_async=` values: 1, the default, leaves only the mount on
+/// populate_rootfs's path; 0 puts the unpacking there too.
+const ASYNC: &[&str] = &["1", "0"];
 /// Hand-off methods: name in the guest, label, `initramfs_user_root=`.
 const HANDOFFS: &[(&str, &str, &str)] = &[
     ("pivot", "pivot_root + umount (user root)", "1"),
@@ -54,7 +58,11 @@ impl Spread {
 
     fn show(&self, scale: f64, digits: usize) -> String {
         let f = |v: f64| format!("{:.*}", digits, v / scale);
-        format!("{} [{}–{}]", f(self.median), f(self.min), f(self.max))
+        if self.min == self.max {
+            f(self.median)
+        } else {
+            format!("{} [{}–{}]", f(self.median), f(self.min), f(self.max))
+        }
     }
 }
 
@@ -62,87 +70,106 @@ impl Spread {
 struct BootSample {
     populate_us: f64,
     run_init_us: f64,
+    floor_us: f64,
 }
 
-/// Runs the benchmark with `boots` boots per point; true when every boot
-/// gave its figures.
-pub fn run_bench(ws: &Workspace, boots: usize) -> Result<bool> {
-    let kernel = kbuild::build(ws, config::variant("default")?)?;
-    let populate = symbol_address(&ws.build("default").join("System.map"), "populate_rootfs")?;
-    let accel = qemu::choose_accel(|_| false)?;
-    let out = ws.cache.join("bench");
+/// Runs the benchmark for an architecture with `boots` boots per cell;
+/// true when every boot gave its figures.
+pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bool> {
+    let v = kbuild::main_variant(arch)?;
+    let kernel = kbuild::build(ws, v)?;
+    let populate = symbol_address(&ws.build(v.name).join("System.map"), "populate_rootfs")?;
+    // Only the host's architecture could use KVM, and instruction counting
+    // needs TCG anyway.
+    let accel = Accel::Tcg;
+    let out = ws.cache.join("bench").join(arch.name);
     fs::create_dir_all(&out)?;
 
     let mut report = String::new();
-    writeln!(report, "# Initramfs user root: boot cost and hand-off\n")?;
+    writeln!(report, "# Initramfs user root: boot cost and hand-off ({})\n", arch.name)?;
     writeln!(
         report,
-        "Linux {}, `default` kernel, QEMU {accel:?}, {} MiB guest, 1 vCPU, on {} host CPUs. \
+        "Linux {}, `{}` kernel, QEMU {accel:?}, {MEM_MIB} MiB guest, 1 vCPU. \
          Guest time is instruction-counted (QEMU `-icount shift=0`: 1 ns per guest \
-         instruction), so the figures measure work and repeat exactly; wall-clock TCG \
-         timings on this host varied by ±30 % between identical boots. Read the deltas \
-         and ratios, not the absolute times. \
-         Figures are median [min–max] over {boots} boots per cell, on and off interleaved.\n",
+         instruction), so the figures measure work, not the host: read µs as thousands \
+         of instructions. Figures are median [min–max] over {boots} boots per cell \
+         (one number when all agree); the boots of a table alternate between its \
+         columns, boot by boot.\n",
         fs::read_to_string(ws.cache.join("src/VERSION"))?.trim(),
-        MEM_MIB,
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        v.name,
     )?;
 
-    // 1. Boot cost.
-    writeln!(
-        report,
-        "## Boot cost (`quiet initramfs_async=0 initcall_debug`)\n\n\
-         `quiet` keeps the serial console, slow under TCG, out of both modes.\n"
-    )?;
-    writeln!(
-        report,
-        "| initramfs | populate_rootfs on (µs) | off (µs) | Δ (µs) | on/off | /init starts on (ms) | off (ms) | Δ (ms) |"
-    )?;
-    writeln!(report, "|---|---|---|---|---|---|---|---|")?;
-    let mut dat = String::from("# size populate_on populate_off\n");
+    // 1. Boot cost, with the floor measured by every boot's /init.
+    let mut floor = Vec::new();
+    let mut rows = Vec::new();
     let mut ok = true;
-    for (i, (label, name)) in SIZES.iter().enumerate() {
-        let initrd = image::build(ws, image::find(name)?)?;
-        let (mut on, mut off) = (Vec::new(), Vec::new());
-        step(&format!(
-            "bench: {label} initramfs, {boots} boots each with the user root on and off"
-        ));
-        for n in 0..boots {
-            for (flag, samples) in [("1", &mut on), ("0", &mut off)] {
-                let cmdline = format!(
-                    "quiet initramfs_async=0 initcall_debug ur_initcall={populate} \
-                     initramfs_user_root={flag}"
-                );
-                let log = out.join(format!("{name}-{flag}-{n}.log"));
-                match boot_sample(accel, &kernel, &initrd, &cmdline, &log)? {
-                    Some(s) => samples.push(s),
-                    None => {
-                        eprintln!("bench: no figures in {}", log.display());
-                        ok = false;
+    for (label, name) in SIZES {
+        let initrd = image::build(ws, arch, image::find(name)?)?;
+        let size_kib = fs::metadata(&initrd)?.len() as f64 / 1024.0;
+        for mode in ASYNC {
+            step(&format!(
+                "bench: {label} initramfs, initramfs_async={mode}, {boots} boots with the user root on and off"
+            ));
+            let (mut on, mut off) = (Vec::new(), Vec::new());
+            for n in 0..boots {
+                for (flag, samples) in [("1", &mut on), ("0", &mut off)] {
+                    let cmdline = format!(
+                        "quiet initramfs_async={mode} initcall_debug ur_initcall={populate} \
+                         initramfs_user_root={flag}"
+                    );
+                    let log = out.join(format!("{name}-async{mode}-{flag}-{n}.log"));
+                    match boot_sample(arch, accel, &kernel, &initrd, &cmdline, &log)? {
+                        Some(s) => {
+                            floor.push(s.floor_us);
+                            samples.push(s);
+                        }
+                        None => {
+                            eprintln!("bench: no figures in {}", log.display());
+                            ok = false;
+                        }
                     }
                 }
             }
+            if !on.is_empty() && !off.is_empty() {
+                rows.push((*label, size_kib, *mode, on, off));
+            }
         }
-        if on.is_empty() || off.is_empty() {
-            continue;
-        }
-        let pop =
-            |v: &[BootSample]| Spread::of(&v.iter().map(|s| s.populate_us).collect::<Vec<_>>());
-        let init =
-            |v: &[BootSample]| Spread::of(&v.iter().map(|s| s.run_init_us).collect::<Vec<_>>());
-        let (pon, poff, ion, ioff) = (pop(&on), pop(&off), init(&on), init(&off));
+    }
+    let floor = Spread::of(if floor.is_empty() { &[f64::NAN] } else { &floor });
+    writeln!(
+        report,
+        "## Boot cost (`quiet initcall_debug`)\n\n\
+         The floor: a bare tmpfs `mount` + `umount` by a static `/init` in the same guests, \
+         {} µs (median of each boot's median of 9). Δ/floor is the user root's cost in \
+         floors. With `initramfs_async=1` (the default) populate_rootfs only mounts and \
+         enters the user root and queues the unpacking; with `initramfs_async=0` it also \
+         waits for the unpacking.\n",
+        floor.show(1.0, 1)
+    )?;
+    writeln!(
+        report,
+        "| initramfs (gzip) | async | populate_rootfs on (µs) | off (µs) | Δ (µs) | Δ/floor | /init starts on (ms) | off (ms) | Δ (µs) | Δ/floor |"
+    )?;
+    writeln!(report, "|---|---|---|---|---|---|---|---|---|---|")?;
+    let mut dat = String::from("# label async delta_populate_us delta_init_us floor_us\n");
+    for (label, size_kib, mode, on, off) in &rows {
+        let spread = |v: &[BootSample], f: fn(&BootSample) -> f64| {
+            Spread::of(&v.iter().map(f).collect::<Vec<_>>())
+        };
+        let (pon, poff) = (spread(on, |s| s.populate_us), spread(off, |s| s.populate_us));
+        let (ion, ioff) = (spread(on, |s| s.run_init_us), spread(off, |s| s.run_init_us));
+        let (dp, di) = (pon.median - poff.median, ion.median - ioff.median);
         writeln!(
             report,
-            "| {label} | {} | {} | {:+.0} | {:.3} | {} | {} | {:+.1} |",
+            "| {label} ({size_kib:.1} KiB) | {mode} | {} | {} | {dp:+.0} | {:.2} | {} | {} | {di:+.0} | {:.2} |",
             pon.show(1.0, 0),
             poff.show(1.0, 0),
-            pon.median - poff.median,
-            pon.median / poff.median,
-            ion.show(1000.0, 1),
-            ioff.show(1000.0, 1),
-            (ion.median - ioff.median) / 1000.0,
+            dp / floor.median,
+            ion.show(1000.0, 3),
+            ioff.show(1000.0, 3),
+            di / floor.median,
         )?;
-        writeln!(dat, "{i} \"{label}\" {} {}", pon.median, poff.median)?;
+        writeln!(dat, "\"{label}, async={mode}\" {mode} {dp} {di} {}", floor.median)?;
     }
 
     // 2. Hand-off.
@@ -155,21 +182,19 @@ pub fn run_bench(ws: &Workspace, boots: usize) -> Result<bool> {
         "| method | time (ms) | memory returned (MiB) | of the initramfs in memory |"
     )?;
     writeln!(report, "|---|---|---|---|")?;
-    let initrd = image::build(ws, image::find("bench-handoff")?)?;
-    let handoff_boots = boots;
-    for (method, label, flag) in HANDOFFS {
-        step(&format!(
-            "bench: hand-off by {method}, {handoff_boots} boots"
-        ));
-        let (mut ms, mut freed, mut fraction) = (Vec::new(), Vec::new(), Vec::new());
-        for n in 0..handoff_boots {
+    let initrd = image::build(ws, arch, image::find("bench-handoff")?)?;
+    let mut samples: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> =
+        HANDOFFS.iter().map(|_| Default::default()).collect();
+    step(&format!("bench: hand-off, {boots} boots of each method, alternating"));
+    for n in 0..boots {
+        for (i, (method, _, flag)) in HANDOFFS.iter().enumerate() {
             let cmdline = format!("ur_handoff={method} initramfs_user_root={flag}");
             let log = out.join(format!("handoff-{method}-{n}.log"));
-            match handoff_sample(accel, &kernel, &initrd, &cmdline, &log)? {
+            match handoff_sample(arch, accel, &kernel, &initrd, &cmdline, &log)? {
                 Some(s) => {
-                    ms.push(s.ms);
-                    freed.push(s.freed_kib);
-                    fraction.push(100.0 * s.freed_kib / s.initramfs_kib);
+                    samples[i].0.push(s.ms);
+                    samples[i].1.push(s.freed_kib);
+                    samples[i].2.push(100.0 * s.freed_kib / s.initramfs_kib);
                 }
                 None => {
                     eprintln!("bench: no figures in {}", log.display());
@@ -177,26 +202,32 @@ pub fn run_bench(ws: &Workspace, boots: usize) -> Result<bool> {
                 }
             }
         }
+    }
+    for ((_, label, _), (ms, freed, fraction)) in HANDOFFS.iter().zip(&samples) {
         if ms.is_empty() {
             continue;
         }
         writeln!(
             report,
             "| {label} | {} | {} | {} % |",
-            Spread::of(&ms).show(1.0, 1),
-            Spread::of(&freed).show(1024.0, 1),
-            Spread::of(&fraction).show(1.0, 1),
+            Spread::of(ms).show(1.0, 1),
+            Spread::of(freed).show(1024.0, 1),
+            Spread::of(fraction).show(1.0, 1),
         )?;
     }
-
     writeln!(
         report,
         "\n\"Of the initramfs in memory\" divides the MemAvailable gained by the tmpfs \
          blocks the initramfs used; freed inodes and dentries can take it past 100 %."
     )?;
+
+    // 3. The distributions' generators, handing over to a disk.
+    if arch.debian == "amd64" {
+        ok &= generators(ws, boots, &out, &mut report)?;
+    }
     if dat.lines().count() > 1 {
         let png = plot(&out, &dat)?;
-        writeln!(report, "\n![populate_rootfs time]({})", png.display())?;
+        writeln!(report, "\n![the user root's cost against the floor]({})", png.display())?;
     }
     let path = out.join("report.md");
     fs::write(&path, &report)?;
@@ -205,9 +236,77 @@ pub fn run_bench(ws: &Workspace, boots: usize) -> Result<bool> {
     Ok(ok)
 }
 
+/// Images made by the distributions' generators, each booted to the ext4
+/// disk with the user root and without: MemAvailable once the disk's init
+/// runs.
+const GENERATED: &[&str] = &["initramfs-tools", "dracut"];
+
+/// The generators' table; true when every boot gave its figure.
+fn generators(ws: &Workspace, boots: usize, out: &Path, report: &mut String) -> Result<bool> {
+    let v = crate::config::variant(image::GENERATED_FOR)?;
+    let kernel = kbuild::build(ws, v)?;
+    let disk = image::build(ws, v.arch, image::find("disk")?)?;
+    writeln!(
+        report,
+        "\n## Hand-off by the distributions' generators (`{}` kernel, ext4 disk)\n\n\
+         MemAvailable as the disk's init starts, after the generator's own switch \
+         (run-init: empty the initramfs, move the disk over it; systemd: pivot_root \
+         and detach the initramfs, or empty it and move the disk over it).\n",
+        v.name
+    )?;
+    writeln!(report, "| image | size (KiB) | MemAvailable on (MiB) | off (MiB) | Δ (MiB) |")?;
+    writeln!(report, "|---|---|---|---|---|")?;
+    let mut ok = true;
+    for name in GENERATED {
+        let initrd = image::build(ws, v.arch, image::find(name)?)?;
+        step(&format!("bench: {name} image, {boots} boots with the user root on and off"));
+        let (mut on, mut off) = (Vec::new(), Vec::new());
+        for n in 0..boots {
+            for (flag, samples) in [("1", &mut on), ("0", &mut off)] {
+                let log = out.join(format!("{name}-{flag}-{n}.log"));
+                let boot = Boot {
+                    arch: v.arch,
+                    kernel: &kernel,
+                    initrd: Some(&initrd),
+                    disk: Some(&disk),
+                    cmdline: &format!("root=/dev/vda rootfstype=ext4 rw initramfs_user_root={flag}"),
+                    mem_mib: MEM_MIB,
+                    cpus: 1,
+                    log: &log,
+                    timeout: TIMEOUT,
+                    icount: false,
+                };
+                qemu::boot(Accel::Tcg, &boot)?;
+                let report = parser::parse(&String::from_utf8_lossy(&fs::read(&log)?));
+                match report.get("mem_available_kb").and_then(|v| v.parse::<f64>().ok()) {
+                    Some(kb) if report.get("init") == Some("/sbin/init") => samples.push(kb),
+                    _ => {
+                        eprintln!("bench: no figure in {}", log.display());
+                        ok = false;
+                    }
+                }
+            }
+        }
+        if on.is_empty() || off.is_empty() {
+            continue;
+        }
+        let (son, soff) = (Spread::of(&on), Spread::of(&off));
+        writeln!(
+            report,
+            "| {name} | {:.0} | {} | {} | {:+.1} |",
+            fs::metadata(&initrd)?.len() as f64 / 1024.0,
+            son.show(1024.0, 1),
+            soff.show(1024.0, 1),
+            (son.median - soff.median) / 1024.0
+        )?;
+    }
+    Ok(ok)
+}
+
 /// One instruction-counted boot from `initrd`: the serial log and its
-/// report.
+/// report. A QEMU that fails is an error, never an old log read again.
 fn bench_boot(
+    arch: &Arch,
     accel: Accel,
     kernel: &Path,
     initrd: &Path,
@@ -215,31 +314,41 @@ fn bench_boot(
     log: &Path,
 ) -> Result<(String, parser::Report)> {
     let boot = Boot {
+        arch,
         kernel,
         initrd: Some(initrd),
         disk: None,
         cmdline,
         mem_mib: MEM_MIB,
+        cpus: 1,
         log,
         timeout: TIMEOUT,
         icount: true,
     };
-    qemu::boot(accel, &boot)?;
+    let booted = qemu::boot(accel, &boot)?;
+    if booted.timed_out {
+        return Err(format!("bench boot timed out; log: {}", log.display()).into());
+    }
     let text = String::from_utf8_lossy(&fs::read(log)?).into_owned();
     let report = parser::parse(&text);
+    if !report.trouble.is_empty() {
+        return Err(format!("kernel trouble in {}: {:?}", log.display(), report.trouble).into());
+    }
     Ok((text, report))
 }
 
-/// One boot-cost boot: the `initcall_debug` time of `populate_rootfs` and
-/// the timestamp of "Run /init", both from the log the guest copies out.
+/// One boot-cost boot: the `initcall_debug` time of `populate_rootfs`, the
+/// timestamp of "Run /init", both from the log the guest copies out, and
+/// the guest's floor.
 fn boot_sample(
+    arch: &Arch,
     accel: Accel,
     kernel: &Path,
     initrd: &Path,
     cmdline: &str,
     log: &Path,
 ) -> Result<Option<BootSample>> {
-    let (_, report) = bench_boot(accel, kernel, initrd, cmdline, log)?;
+    let (_, report) = bench_boot(arch, accel, kernel, initrd, cmdline, log)?;
     let populate_us = report.display.iter().find_map(|l| {
         let rest = l.split("initcall ").nth(1)?;
         rest.split(" after ")
@@ -254,10 +363,18 @@ fn boot_sample(
         .iter()
         .find(|l| l.contains("Run /init"))
         .and_then(|l| parser::timestamp_us(l));
-    Ok(populate_us.zip(run_init_us).map(|(p, r)| BootSample {
-        populate_us: p,
-        run_init_us: r,
-    }))
+    let floor_us = report
+        .get("floor_ns")
+        .and_then(|v| v.parse::<f64>().ok())
+        .map(|ns| ns / 1000.0);
+    Ok(match (populate_us, run_init_us, floor_us) {
+        (Some(populate_us), Some(run_init_us), Some(floor_us)) => Some(BootSample {
+            populate_us,
+            run_init_us,
+            floor_us,
+        }),
+        _ => None,
+    })
 }
 
 /// What one hand-off boot measured.
@@ -272,13 +389,14 @@ struct HandoffSample {
 
 /// One hand-off boot.
 fn handoff_sample(
+    arch: &Arch,
     accel: Accel,
     kernel: &Path,
     initrd: &Path,
     cmdline: &str,
     log: &Path,
 ) -> Result<Option<HandoffSample>> {
-    let (text, report) = bench_boot(accel, kernel, initrd, cmdline, log)?;
+    let (text, report) = bench_boot(arch, accel, kernel, initrd, cmdline, log)?;
     let mark = |name: &str| {
         text.lines()
             .find(|l| l.contains(&format!("UR-MARK {name}")))
@@ -315,17 +433,22 @@ fn symbol_address(map: &Path, name: &str) -> Result<String> {
         .ok_or_else(|| format!("{name} not in {}", map.display()).into())
 }
 
-/// A bar chart of populate_rootfs time, on against off, with gnuplot.
+/// What the reader needs: per image and mode, the user root's extra time
+/// in populate_rootfs and until /init starts, beside the floor of one bare
+/// tmpfs mount + umount.
 fn plot(out: &Path, dat: &str) -> Result<PathBuf> {
     let data = out.join("boot.dat");
     fs::write(&data, dat)?;
     let png = out.join("boot.png");
     let script = format!(
-        "set terminal pngcairo noenhanced size 800,450; set output '{}';\
-         set title 'populate_rootfs (initcall_debug, instruction-counted), median'; set ylabel 'µs';\
+        "set terminal pngcairo noenhanced size 900,480; set output '{}';\
+         set title 'Cost of the user root (on - off, instruction-counted, median)';\
+         set ylabel 'µs (thousands of instructions)'; set yrange [0:*];\
          set style data histogram; set style histogram cluster gap 1;\
-         set style fill solid 0.8 border -1; set logscale y; set grid ytics;\
-         plot '{}' using 3:xtic(2) title 'user root on', '' using 4 title 'off (stock)'",
+         set style fill solid 0.8 border -1; set grid ytics; set xtics rotate by -20;\
+         plot '{}' using 3:xtic(1) title 'Δ populate_rootfs',\
+         '' using 4 title 'Δ time to /init',\
+         '' using 5 title 'floor: tmpfs mount + umount'",
         png.display(),
         data.display()
     );
