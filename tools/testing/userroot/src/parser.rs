@@ -159,12 +159,15 @@ mod tests {
 
     #[test]
     fn warning_in_the_middle_of_guest_output_is_trouble() {
-        let r = recorded("warning-mid-line.log");
+        // A real WARN_ONCE() (a throwaway build) while the guest was
+        // reporting: between its lines, not inside one, as recorded; the
+        // case inside a line is below.
+        let r = recorded("warning-in-guest-output.log");
         assert!(r.done);
         assert!(r.trouble.iter().any(|l| l.contains("WARNING:")));
         assert!(r.trouble.iter().any(|l| l.contains("Call Trace:")));
         assert!(r.trouble.iter().any(|l| l.contains("---[ end trace")));
-        // The guest line it landed in is still read.
+        // The guest's report around it is still read.
         assert_eq!(r.get("root_fs"), Some("tmpfs"));
     }
 
