@@ -42,6 +42,22 @@ sudo=
 [ "$(id -u)" = 0 ] || sudo=sudo
 start=$(date +%s)
 
+# Debian's source package of the kernel (its patch list only), for
+# checking that the series applies to kernel.org's tree too.
+SRC_LIST=/etc/apt/sources.list.d/userroot-debian-src.sources
+updated=yes
+if ! [ -e "$SRC_LIST" ]; then
+	step "apt: adding deb-src for bookworm-security (Debian's kernel patch list)"
+	$sudo tee "$SRC_LIST" >/dev/null <<-EOF
+	Types: deb-src
+	URIs: http://deb.debian.org/debian-security
+	Suites: bookworm-security
+	Components: main
+	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+	EOF
+	updated=
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
@@ -51,11 +67,9 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 	step "dpkg: adding the arm64 architecture (for downloading guest packages)"
 	$sudo dpkg --add-architecture arm64
 	updated=
-else
-	updated=yes
 fi
 if ((${#missing[@]})) || [ -z "$updated" ]; then
-	step "apt-get: installing ${missing[*]:-nothing new, reading the arm64 lists}"
+	step "apt-get: installing ${missing[*]:-nothing new, reading the new lists}"
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
 		--no-install-recommends "${missing[@]}" >/dev/null

@@ -234,7 +234,10 @@ fn write(ws: &Workspace) -> Result<Series> {
         .collect::<std::io::Result<_>>()?;
     patches.sort();
     let cover = patches.remove(0);
-    fill_cover(&cover, &fs::read_to_string(msg_dir.join(COVER))?)?;
+    let trees = trees_checked(ws, &git, &touched)?;
+    step(&format!("series: {trees}"));
+    let letter = fs::read_to_string(msg_dir.join(COVER))?.replace("TREES_CHECKED", &trees);
+    fill_cover(&cover, &letter)?;
     step(&format!(
         "series: {} patches on Linux {PINNED} in {}",
         patches.len(),
@@ -246,6 +249,138 @@ fn write(ws: &Workspace) -> Result<Series> {
         patches,
         touched,
     })
+}
+
+/// Establishes from Debian's own source package of the pinned kernel (its
+/// patch list) whether Debian changed a file the series touches, and checks
+/// that the series applies to kernel.org's versions of those files: the
+/// pinned ones, with every Debian patch that touches them reversed. Fails
+/// if it does not; returns what was checked, for the cover letter.
+fn trees_checked(ws: &Workspace, git: &Git, touched: &[String]) -> Result<String> {
+    let package = fs::read_to_string(ws.pristine().join(tree::STAMP))?;
+    let patches = match debian_patches(ws, &package) {
+        Ok(p) => p,
+        // Not something the series can be blamed for: say it was not
+        // checked, and why.
+        Err(e) => {
+            return Ok(format!(
+                "Made on Debian's linux-source-6.12 {}, that is v{PINNED} with Debian's \
+                 patches. Whether Debian changed a file this series touches could not be \
+                 checked: its source package (the patch list) was not reachable \
+                 ({}).",
+                package.trim(),
+                e.to_string().lines().last().unwrap_or("").trim()
+            ))
+        }
+    };
+    let mut overlap: Vec<(&str, &String)> = Vec::new();
+    for (name, files) in &patches {
+        for f in files.iter().filter(|f| touched.contains(f)) {
+            overlap.push((name.as_str(), f));
+        }
+    }
+    let checked = format!(
+        "Made on Debian's linux-source-6.12 {package}, that is v{PINNED} with the {} \
+         patches of Debian's linux-6.12 source package",
+        patches.len()
+    );
+    if overlap.is_empty() {
+        return Ok(format!(
+            "{checked}. None of those patches touches a file this series changes \
+             (checked against the package's debian/patches/series), so the series \
+             applies to kernel.org's v{PINNED} as well, as far as these files show."
+        ));
+    }
+    // kernel.org's versions: the pinned files with Debian's patches to them
+    // reversed, newest first; then the series on top.
+    let dir = root(ws).join("kernel.org");
+    let _ = fs::remove_dir_all(&dir);
+    for f in touched {
+        if let Ok(c) = fs::read(ws.pristine().join(f)) {
+            let dest = dir.join(f);
+            fs::create_dir_all(dest.parent().ok_or("no parent")?)?;
+            fs::write(dest, c)?;
+        }
+    }
+    let debian = debian_dir(ws, &package);
+    let mut names: Vec<&str> = overlap.iter().map(|(n, _)| *n).collect();
+    names.dedup();
+    for name in names.iter().rev() {
+        run(Command::new("patch")
+            .args(["-R", "-p1", "--batch", "--no-backup-if-mismatch", "-r", "-", "-d"])
+            .arg(&dir)
+            .arg("-i")
+            .arg(debian.join("debian/patches").join(name)))
+        .map_err(|e| format!("series: reversing Debian's {name}: {e}"))?;
+    }
+    let diff = git.run_bytes(&["diff", BASE, BRANCH])?;
+    let series_diff = root(ws).join("series.diff");
+    fs::write(&series_diff, diff)?;
+    run(Command::new("git")
+        .args(["apply", "--check", "--directory=."])
+        .arg(&series_diff)
+        .current_dir(&dir))
+    .map_err(|e| {
+        format!("series: does not apply to kernel.org's v{PINNED} versions of its files: {e}")
+    })?;
+    let files: Vec<String> = overlap.iter().map(|(n, f)| format!("{f} ({n})")).collect();
+    Ok(format!(
+        "{checked}. Debian changes {}; the series also applies with those \
+         changes reversed, i.e. to kernel.org's v{PINNED}, as far as these files show.",
+        files.join(", ")
+    ))
+}
+
+/// Where Debian's source package of the kernel is unpacked.
+fn debian_dir(ws: &Workspace, package: &str) -> PathBuf {
+    ws.cache.join("src/debian").join(package.trim())
+}
+
+/// Debian's patches of the pinned kernel, in the order of its series file,
+/// with the files each changes. The package's debian.tar.xz is downloaded
+/// once (apt-get source --print-uris names it and its checksum).
+fn debian_patches(ws: &Workspace, package: &str) -> Result<Vec<(String, Vec<String>)>> {
+    let dir = debian_dir(ws, package);
+    let series_file = dir.join("debian/patches/series");
+    if !series_file.exists() {
+        step(&format!("series: fetching Debian's patch list of linux-6.12 {}", package.trim()));
+        fs::create_dir_all(&dir)?;
+        let uris = run(Command::new("apt-get")
+            .args(["source", "--print-uris", &format!("linux-6.12={}", package.trim())]))
+        .map_err(|e| format!("apt-get source --print-uris (is deb-src set up? run `make setup`): {e}"))?;
+        let uris = String::from_utf8_lossy(&uris);
+        let (url, sum) = uris
+            .lines()
+            .filter(|l| l.contains(".debian.tar."))
+            .find_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                Some((f.first()?.trim_matches('\''), f.get(3)?.strip_prefix("SHA256:")?))
+            })
+            .ok_or("apt-get source names no debian.tar")?;
+        let tarball = dir.join("debian.tar.xz");
+        run(Command::new("curl").args(["-sSfL", "-o"]).arg(&tarball).arg(url))?;
+        let got = run(Command::new("sha256sum").arg(&tarball))?;
+        if !String::from_utf8_lossy(&got).starts_with(sum) {
+            return Err(format!("{url}: checksum mismatch").into());
+        }
+        run(Command::new("tar").arg("-xf").arg(&tarball).arg("-C").arg(&dir))?;
+    }
+    let mut patches = Vec::new();
+    for line in fs::read_to_string(&series_file)?.lines() {
+        let name = line.split('#').next().unwrap_or("").split_whitespace().next();
+        let Some(name) = name else {
+            continue;
+        };
+        let text = fs::read(dir.join("debian/patches").join(name))?;
+        let files = String::from_utf8_lossy(&text)
+            .lines()
+            .filter_map(|l| l.strip_prefix("+++ "))
+            .filter_map(|l| l.split_whitespace().next())
+            .filter_map(|p| p.split_once('/').map(|(_, rest)| rest.to_string()))
+            .collect();
+        patches.push((name.to_string(), files));
+    }
+    Ok(patches)
 }
 
 /// The checkout's kernel files by path, each used by exactly one patch (or
@@ -597,7 +732,7 @@ fn check_out(ws: &Workspace, git: &Git, series: &Series, commit: &str) -> Result
 
 impl Git {
     /// Runs git and returns its output as it is.
-    fn run_bytes(&self, args: &[&str]) -> Result<Vec<u8>> {
+    pub fn run_bytes(&self, args: &[&str]) -> Result<Vec<u8>> {
         run(Command::new("git").arg("-C").arg(&self.tree).args(args))
     }
 }
