@@ -39,7 +39,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings;
 use kernel::c_str;
 use kernel::error::{code, to_result, Result};
-use kernel::ffi::{c_char, c_int, c_void};
+use kernel::ffi::{c_char, c_int, c_ulong, c_void};
 use kernel::page::PAGE_SIZE;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -90,8 +90,8 @@ impl FsType {
     /// The type of a filesystem with the superblock magic `magic`; rootfs is
     /// tmpfs or ramfs, nothing else.
     #[link_section = ".init.text"]
-    fn from_magic(magic: u64) -> Self {
-        if magic == u64::from(bindings::TMPFS_MAGIC) {
+    fn from_magic(magic: c_ulong) -> Self {
+        if magic == bindings::TMPFS_MAGIC as c_ulong {
             FsType::Tmpfs
         } else {
             FsType::Ramfs
@@ -279,10 +279,7 @@ impl Entered {
     /// mounts none. `initramfs_options=` are always used.
     #[link_section = ".init.text"]
     fn mount_on(rootfs: vfs::Path, cmdline: &Cmdline) -> Result<Self, (vfs::Path, Error)> {
-        let fs = match rootfs.statfs_magic() {
-            Ok(magic) => FsType::from_magic(magic),
-            Err(e) => return Err((rootfs, e)),
-        };
+        let fs = FsType::from_magic(rootfs.magic());
         let mut options = options_param(
             cmdline.get(Param::InitramfsOptions).is_some(),
             cmdline.get(Param::Rootflags).is_some(),
@@ -445,6 +442,10 @@ impl Param {
     /// kernel compares every parameter name (`-` and `_` are the same).
     #[link_section = ".init.text"]
     fn from_name(name: &CStr) -> Option<Self> {
+        // Each starts with 'r' or 'i': most names need no comparing.
+        if !matches!(name.as_bytes().first(), Some(b'r' | b'i')) {
+            return None;
+        }
         let is = |want: &CStr| {
             // SAFETY: Both are valid NUL-terminated strings.
             unsafe { bindings::parameq(name.as_char_ptr(), want.as_char_ptr()) }
@@ -556,10 +557,13 @@ unsafe extern "C" fn note_param(
     _doing: *const c_char,
     arg: *mut c_void,
 ) -> c_int {
+    if val.is_null() {
+        return 0;
+    }
     // SAFETY: `arg` is the `Cmdline` passed to `parse_args()`; `param` is a
     // NUL-terminated string in its buffer.
     let (cmdline, name) = unsafe { (&mut *arg.cast::<Cmdline>(), CStr::from_char_ptr(param)) };
-    if let (Some(p), false) = (Param::from_name(name), val.is_null()) {
+    if let Some(p) = Param::from_name(name) {
         cmdline.values[p as usize] = val;
     }
     0
@@ -618,14 +622,13 @@ mod vfs {
             unsafe { bindings::path_put(&self.0) };
         }
 
-        /// The superblock magic of the filesystem here.
+        /// The magic number of the filesystem here, read from its
+        /// superblock: what `statfs(2)` reports as `f_type`.
         #[link_section = ".init.text"]
-        pub(super) fn statfs_magic(&self) -> Result<u64> {
-            // SAFETY: All-zero is a valid `kstatfs`.
-            let mut st: bindings::kstatfs = unsafe { core::mem::zeroed() };
-            // SAFETY: `self.0` is a live path, `st` a valid out-parameter.
-            to_result(unsafe { bindings::vfs_statfs(&self.0, &mut st) })?;
-            Ok(st.f_type as u64)
+        pub(super) fn magic(&self) -> c_ulong {
+            // SAFETY: `self.0` is a live path: its dentry, and the
+            // superblock the dentry belongs to, are pinned by it.
+            unsafe { (*(*self.0.dentry).d_sb).s_magic }
         }
     }
 
@@ -771,8 +774,8 @@ mod tests {
 
     #[link_section = ".init.text"]
     extern "C" fn fs_type_follows_rootfs(_test: *mut kunit) {
-        let tmpfs = FsType::from_magic(bindings::TMPFS_MAGIC.into());
-        let ramfs = FsType::from_magic(bindings::RAMFS_MAGIC.into());
+        let tmpfs = FsType::from_magic(bindings::TMPFS_MAGIC as c_ulong);
+        let ramfs = FsType::from_magic(bindings::RAMFS_MAGIC as c_ulong);
         check!(
             "fs_type_follows_rootfs",
             tmpfs.name().as_bytes() == b"tmpfs"
