@@ -1080,7 +1080,7 @@ fn check(s: &Scenario, out: &Outcome, twins: &BTreeMap<&str, Option<Report>>) ->
     let (r, booted, log) = (&out.report, &out.booted, &out.log);
     let mut failures = Vec::new();
     if booted.timed_out {
-        failures.push(format!("timed out after {}s", TIMEOUT.as_secs()));
+        failures.push(format!("timed out after {:.0}s", booted.secs));
     }
     failures.extend(r.trouble.iter().map(|t| format!("kernel: {t}")));
     if !r.done {
