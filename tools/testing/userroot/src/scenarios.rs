@@ -69,33 +69,27 @@ const KEPT_TMPFS: &str = "initramfs: / is a user root (tmpfs): pivot_root(2) wor
 /// The same for a ramfs user root.
 const KEPT_RAMFS: &str = "initramfs: / is a user root (ramfs): pivot_root(2) works from it";
 
-/// With the feature: `/` is the user root, which has a parent, pivot_root(2)
-/// works, and the old root (the initramfs) goes, its memory with it.
-const USER_ROOT: &[Check] = &[
-    Check::Is("root_fs", "tmpfs"),
-    Check::Is("root_source", "rootfs"),
-    Check::Is("root_own_parent", "no"),
-    Check::Is("user_root_mounts", "1"),
-    Check::Is("mounts_on_root_dir", "0"),
-    Check::Is("newroot_mount", "ok"),
-    Check::Is("pivot_root", "ok"),
-    Check::Is("umount_old", "ok"),
-    Check::Is("old_root_freed", "ok"),
-    Check::Logs(KEPT_TMPFS),
-];
-/// The same on a ramfs user root.
-const USER_ROOT_RAMFS: &[Check] = &[
-    Check::Is("root_fs", "ramfs"),
-    Check::Is("root_source", "rootfs"),
-    Check::Is("root_own_parent", "no"),
-    Check::Is("user_root_mounts", "1"),
-    Check::Is("mounts_on_root_dir", "0"),
-    Check::Is("newroot_mount", "ok"),
-    Check::Is("pivot_root", "ok"),
-    Check::Is("umount_old", "ok"),
-    Check::Is("old_root_freed", "ok"),
-    Check::Logs(KEPT_RAMFS),
-];
+/// With the feature: `/` is the user root, of filesystem `fs`, which has a
+/// parent, pivot_root(2) works, and the old root (the initramfs) goes, its
+/// memory with it; the kernel said so with `kept`.
+const fn user_root(fs: &'static str, kept: &'static str) -> [Check; 10] {
+    [
+        Check::Is("root_fs", fs),
+        Check::Is("root_source", "rootfs"),
+        Check::Is("root_own_parent", "no"),
+        Check::Is("user_root_mounts", "1"),
+        Check::Is("mounts_on_root_dir", "0"),
+        Check::Is("newroot_mount", "ok"),
+        Check::Is("pivot_root", "ok"),
+        Check::Is("umount_old", "ok"),
+        Check::Is("old_root_freed", "ok"),
+        Check::Logs(kept),
+    ]
+}
+/// On a tmpfs user root, the usual one.
+const USER_ROOT: &[Check] = &user_root("tmpfs", KEPT_TMPFS);
+/// On a ramfs user root.
+const USER_ROOT_RAMFS: &[Check] = &user_root("ramfs", KEPT_RAMFS);
 /// Stock 6.12: `/` is rootfs, its own parent, and pivot_root(2) fails with
 /// EINVAL although the new root was mounted.
 const STOCK: &[Check] = &[
