@@ -457,7 +457,10 @@ fn initramfs(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
         cpio.truncate(at - 110);
     }
     if img.kind == Kind::Cpio {
-        fs::write(&path, &cpio)?;
+        // Rewritten only when it changes: a kernel may build it in.
+        if fs::read(&path).ok().as_ref() != Some(&cpio) {
+            fs::write(&path, &cpio)?;
+        }
     } else {
         let mut gzip = Command::new("gzip")
             .args(["-n", "-6"])

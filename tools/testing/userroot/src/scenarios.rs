@@ -15,7 +15,7 @@ use crate::kbuild;
 use crate::parser::{self, Report};
 use crate::printer::Tap;
 use crate::qemu::{self, Accel, Boot, Booted};
-use crate::workspace::{phase, phases, step, Workspace};
+use crate::workspace::{phase, phase_secs, phases, step, Workspace};
 use crate::Result;
 
 /// One boot and what it must show.
@@ -959,7 +959,6 @@ pub fn run_all(ws: &Workspace, pattern: Option<&str>, arch: Option<&str>) -> Res
     booted.sort_by_key(|s| all().position(|x| x.name == s.name));
 
     let mut runner = Runner::new(ws)?;
-    let start = Instant::now();
     for s in &booted {
         runner.prepare(s)?;
     }
@@ -968,7 +967,7 @@ pub fn run_all(ws: &Workspace, pattern: Option<&str>, arch: Option<&str>) -> Res
             runner.kernel(name)?;
         }
     }
-    phase("images", start, "made or reused");
+    phase_secs("images", runner.images_time.as_secs(), "made or reused");
     let accel = runner.accel()?;
     let mut tap = Tap::start(gates.len() + chosen.len());
     for gate in gates {
@@ -1168,6 +1167,9 @@ struct Runner<'a> {
     ws: &'a Workspace,
     kernels: BTreeMap<&'static str, PathBuf>,
     images: BTreeMap<(&'static str, &'static str), PathBuf>,
+    /// Time spent making or checking images, kernels apart (each kernel
+    /// has its own phase line).
+    images_time: Duration,
 }
 
 /// What one boot needs, resolved before the boots start.
@@ -1187,6 +1189,7 @@ impl<'a> Runner<'a> {
             ws,
             kernels: BTreeMap::new(),
             images: BTreeMap::new(),
+            images_time: Duration::ZERO,
         };
         // The default kernel's usr/gen_init_cpio makes every initramfs.
         runner.kernel("default")?;
@@ -1204,7 +1207,9 @@ impl<'a> Runner<'a> {
     fn image(&mut self, arch: &'static qemu::Arch, name: &'static str) -> Result<PathBuf> {
         let key = (arch.name, name);
         if !self.images.contains_key(&key) {
+            let start = Instant::now();
             let path = image::build(self.ws, arch, image::find(name)?)?;
+            self.images_time += start.elapsed();
             self.images.insert(key, path);
         }
         Ok(self.images[&key].clone())
