@@ -90,6 +90,14 @@ const fn user_root(fs: &'static str, kept: &'static str) -> [Check; 10] {
 const USER_ROOT: &[Check] = &user_root("tmpfs", KEPT_TMPFS);
 /// On a ramfs user root.
 const USER_ROOT_RAMFS: &[Check] = &user_root("ramfs", KEPT_RAMFS);
+/// The initramfs's /init pivoted to the disk: the initramfs is unmounted and
+/// its memory back, the disk's init runs.
+const HANDED_OFF: &[Check] = &[
+    Check::Is("initramfs_unmounted", "ok"),
+    Check::Is("initramfs_freed", "ok"),
+    Check::Is("init", "/sbin/init"),
+    Check::Logs(KEPT_RAMFS),
+];
 /// Stock 6.12: `/` is rootfs, its own parent, and pivot_root(2) fails with
 /// EINVAL although the new root was mounted.
 const STOCK: &[Check] = &[
@@ -308,12 +316,7 @@ pub const SCENARIOS: &[Scenario] = &[
         cmdline: "root=/dev/vda rw ur_probe=disk",
         checks: &[
             DISK,
-            &[
-                Check::Is("initramfs_unmounted", "ok"),
-                Check::Is("initramfs_freed", "ok"),
-                Check::Is("init", "/sbin/init"),
-                Check::Logs(KEPT_RAMFS),
-            ],
+            HANDED_OFF,
         ],
         ..EXTERNAL
     },
@@ -818,12 +821,7 @@ pub const ARM64_SCENARIOS: &[Scenario] = &[
         cmdline: "root=/dev/vda rw ur_probe=disk",
         checks: &[
             DISK,
-            &[
-                Check::Is("initramfs_unmounted", "ok"),
-                Check::Is("initramfs_freed", "ok"),
-                Check::Is("init", "/sbin/init"),
-                Check::Logs(KEPT_RAMFS),
-            ],
+            HANDED_OFF,
         ],
         ..ARM64
     },
