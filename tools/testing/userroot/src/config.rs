@@ -43,6 +43,15 @@ const DEFAULT: Variant = Variant {
     derived_from: None,
 };
 
+/// Shaped like a distribution kernel.
+const DISTRO: Variant = Variant {
+    name: "distro",
+    about: "shaped like a distribution kernel: SMP, -O2, modules, uevent helper, debugfs, KUnit",
+    fragments: &["base", "rust", "containers", "virtio", "user-root", "distro"],
+    derived_from: Some("default"),
+    ..DEFAULT
+};
+
 /// The arm64 kernel under test.
 const ARM64_MAIN: Variant = Variant {
     name: "arm64",
@@ -91,12 +100,13 @@ pub const VARIANTS: &[Variant] = &[
         derived_from: Some("default"),
         ..DEFAULT
     },
+    DISTRO,
     Variant {
-        name: "distro",
-        about: "shaped like a distribution kernel: SMP, -O2, modules, uevent helper, debugfs, KUnit",
-        fragments: &["base", "rust", "containers", "virtio", "user-root", "distro"],
-        derived_from: Some("default"),
-        ..DEFAULT
+        name: "distro-hardlinks",
+        about: "the distro kernel with an uncompressed archive built in: hard links, no trailer, no /init",
+        builtin_image: Some("hardlinks-no-trailer"),
+        derived_from: Some("distro"),
+        ..DISTRO
     },
     ARM64_MAIN,
     Variant {

@@ -39,11 +39,20 @@ pub fn build(ws: &Workspace, v: &Variant) -> Result<PathBuf> {
             rust_available(ws, v)?;
         }
     }
-    let extra = match v.builtin_image {
+    let extra = match v.builtin_image.map(image::find).transpose()? {
+        // An uncompressed archive goes in as it is, damage and all:
+        // usr/Makefile takes a `.cpio` source without rewriting it.
+        Some(img) if img.kind == image::Kind::Cpio => {
+            let cpio = image::build(ws, v.arch, img)?;
+            format!(
+                "CONFIG_INITRAMFS_SOURCE=\"{}\"\nCONFIG_INITRAMFS_COMPRESSION_NONE=y\n",
+                cpio.display()
+            )
+        }
         // The kernel's own usr/Makefile turns a gen_init_cpio list into the
         // built-in initramfs and rebuilds it when a listed file changes.
-        Some(name) => {
-            let list = image::initramfs_list(ws, v.arch, image::find(name)?)?;
+        Some(img) => {
+            let list = image::initramfs_list(ws, v.arch, img)?;
             format!("CONFIG_INITRAMFS_SOURCE=\"{}\"\n", list.display())
         }
         None => String::new(),

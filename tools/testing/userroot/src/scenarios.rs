@@ -585,6 +585,33 @@ pub const SCENARIOS: &[Scenario] = &[
         cmdline: "root=/dev/vda rw ur_probe=helpers initramfs_user_root=0",
         ..DISK_ROOT
     },
+    // The same archive built into the kernel, with no external one: its
+    // second unpack has no other archive's trailer before it to empty the
+    // hard-link table, so a table the first pass left filled loses the links.
+    Scenario {
+        name: "hardlinks-builtin-no-trailer-disk",
+        about: "the same archive built in, no initrd: rootfs gets what stock gets",
+        kernel: "distro-hardlinks",
+        initrd: None,
+        cmdline: "root=/dev/vda rw ur_probe=helpers",
+        checks: &[
+            DISK,
+            &[
+                Check::Logs("initramfs: no /init in the initramfs; unmounting the user root"),
+                Check::SameAs("helper_root_listing", "hardlinks-builtin-no-trailer-disk-switch-off"),
+                Check::SameAs("root_parent_id", "hardlinks-builtin-no-trailer-disk-switch-off"),
+            ],
+        ],
+        ..DISK_ROOT
+    },
+    Scenario {
+        name: "hardlinks-builtin-no-trailer-disk-switch-off",
+        about: "the same with initramfs_user_root=0, for comparison",
+        kernel: "distro-hardlinks",
+        initrd: None,
+        cmdline: "root=/dev/vda rw ur_probe=helpers initramfs_user_root=0",
+        ..DISK_ROOT
+    },
     // Initramfs images made by the distribution's own generators, handing
     // over to an ext4 disk as they do on real systems.
     Scenario {
