@@ -44,8 +44,9 @@ kernel: tool
 # T=pattern runs only the matching gates and scenarios; ARCH=arm64 runs
 # every arm64 scenario (plain `make test` runs the main ones).
 test: tool
-	@echo "==> unit tests of the test runner"
+	@echo "==> unit tests and rustfmt check of the test runner"
 	@cargo test $(CARGO_ARGS)
+	@cargo fmt --manifest-path $(TOOL_DIR)/Cargo.toml --check
 	@$(USERROOT) test $(if $(ARCH),--arch $(ARCH)) $(T)
 
 # Not part of `make test`: figures, not assertions.

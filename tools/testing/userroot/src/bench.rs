@@ -86,7 +86,11 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
     fs::create_dir_all(&out)?;
 
     let mut report = String::new();
-    writeln!(report, "# Initramfs user root: boot cost and hand-off ({})\n", arch.name)?;
+    writeln!(
+        report,
+        "# Initramfs user root: boot cost and hand-off ({})\n",
+        arch.name
+    )?;
     writeln!(
         report,
         "Linux {}, `{}` kernel, QEMU {accel:?}, {MEM_MIB} MiB guest, 1 vCPU. \
@@ -135,7 +139,11 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
             }
         }
     }
-    let floor = Spread::of(if floor.is_empty() { &[f64::NAN] } else { &floor });
+    let floor = Spread::of(if floor.is_empty() {
+        &[f64::NAN]
+    } else {
+        &floor
+    });
     writeln!(
         report,
         "## Boot cost (`quiet initcall_debug`)\n\n\
@@ -156,8 +164,14 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
         let spread = |v: &[BootSample], f: fn(&BootSample) -> f64| {
             Spread::of(&v.iter().map(f).collect::<Vec<_>>())
         };
-        let (pon, poff) = (spread(on, |s| s.populate_us), spread(off, |s| s.populate_us));
-        let (ion, ioff) = (spread(on, |s| s.run_init_us), spread(off, |s| s.run_init_us));
+        let (pon, poff) = (
+            spread(on, |s| s.populate_us),
+            spread(off, |s| s.populate_us),
+        );
+        let (ion, ioff) = (
+            spread(on, |s| s.run_init_us),
+            spread(off, |s| s.run_init_us),
+        );
         let (dp, di) = (pon.median - poff.median, ion.median - ioff.median);
         writeln!(
             report,
@@ -169,7 +183,11 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
             ioff.show(1000.0, 3),
             di / floor.median,
         )?;
-        writeln!(dat, "\"{label}, async={mode}\" {mode} {dp} {di} {}", floor.median)?;
+        writeln!(
+            dat,
+            "\"{label}, async={mode}\" {mode} {dp} {di} {}",
+            floor.median
+        )?;
     }
 
     // 2. Hand-off.
@@ -185,7 +203,9 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
     let initrd = image::build(ws, arch, image::find("bench-handoff")?)?;
     let mut samples: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> =
         HANDOFFS.iter().map(|_| Default::default()).collect();
-    step(&format!("bench: hand-off, {boots} boots of each method, alternating"));
+    step(&format!(
+        "bench: hand-off, {boots} boots of each method, alternating"
+    ));
     for n in 0..boots {
         for (i, (method, _, flag)) in HANDOFFS.iter().enumerate() {
             let cmdline = format!("ur_handoff={method} initramfs_user_root={flag}");
@@ -227,7 +247,11 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
     }
     if dat.lines().count() > 1 {
         let png = plot(&out, &dat)?;
-        writeln!(report, "\n![the user root's cost against the floor]({})", png.display())?;
+        writeln!(
+            report,
+            "\n![the user root's cost against the floor]({})",
+            png.display()
+        )?;
     }
     let path = out.join("report.md");
     fs::write(&path, &report)?;
@@ -254,12 +278,17 @@ fn generators(ws: &Workspace, boots: usize, out: &Path, report: &mut String) -> 
          and detach the initramfs, or empty it and move the disk over it).\n",
         v.name
     )?;
-    writeln!(report, "| image | size (KiB) | MemAvailable on (MiB) | off (MiB) | Δ (MiB) |")?;
+    writeln!(
+        report,
+        "| image | size (KiB) | MemAvailable on (MiB) | off (MiB) | Δ (MiB) |"
+    )?;
     writeln!(report, "|---|---|---|---|---|")?;
     let mut ok = true;
     for name in GENERATED {
         let initrd = image::build(ws, v.arch, image::find(name)?)?;
-        step(&format!("bench: {name} image, {boots} boots with the user root on and off"));
+        step(&format!(
+            "bench: {name} image, {boots} boots with the user root on and off"
+        ));
         let (mut on, mut off) = (Vec::new(), Vec::new());
         for n in 0..boots {
             for (flag, samples) in [("1", &mut on), ("0", &mut off)] {
@@ -269,7 +298,9 @@ fn generators(ws: &Workspace, boots: usize, out: &Path, report: &mut String) -> 
                     kernel: &kernel,
                     initrd: Some(&initrd),
                     disk: Some(&disk),
-                    cmdline: &format!("root=/dev/vda rootfstype=ext4 rw initramfs_user_root={flag}"),
+                    cmdline: &format!(
+                        "root=/dev/vda rootfstype=ext4 rw initramfs_user_root={flag}"
+                    ),
                     mem_mib: MEM_MIB,
                     cpus: 1,
                     log: &log,
@@ -278,7 +309,10 @@ fn generators(ws: &Workspace, boots: usize, out: &Path, report: &mut String) -> 
                 };
                 qemu::boot(Accel::Tcg, &boot)?;
                 let report = parser::parse(&String::from_utf8_lossy(&fs::read(&log)?));
-                match report.get("mem_available_kb").and_then(|v| v.parse::<f64>().ok()) {
+                match report
+                    .get("mem_available_kb")
+                    .and_then(|v| v.parse::<f64>().ok())
+                {
                     Some(kb) if report.get("init") == Some("/sbin/init") => samples.push(kb),
                     _ => {
                         eprintln!("bench: no figure in {}", log.display());

@@ -47,7 +47,14 @@ const DEFAULT: Variant = Variant {
 const DISTRO: Variant = Variant {
     name: "distro",
     about: "shaped like a distribution kernel: SMP, -O2, modules, uevent helper, debugfs, KUnit",
-    fragments: &["base", "rust", "containers", "virtio", "user-root", "distro"],
+    fragments: &[
+        "base",
+        "rust",
+        "containers",
+        "virtio",
+        "user-root",
+        "distro",
+    ],
     derived_from: Some("default"),
     ..DEFAULT
 };
@@ -211,12 +218,14 @@ fn from_scratch(ws: &Workspace, name: &str, arch: &Arch, wanted: &str) -> Result
     let dir = ws.build(name);
     let fragments = dir.join("userroot.fragments");
     fs::write(&fragments, wanted)?;
-    run(Command::new(ws.tree().join("scripts/kconfig/merge_config.sh"))
-        .current_dir(ws.tree())
-        .args(["-m", "-O"])
-        .arg(&dir)
-        .arg(dir.join(".config"))
-        .arg(&fragments))?;
+    run(
+        Command::new(ws.tree().join("scripts/kconfig/merge_config.sh"))
+            .current_dir(ws.tree())
+            .args(["-m", "-O"])
+            .arg(&dir)
+            .arg(dir.join(".config"))
+            .arg(&fragments),
+    )?;
     kbuild::make_as(ws, name, arch, &["olddefconfig"])
 }
 

@@ -84,7 +84,10 @@ pub const GATES: &[Gate] = &[
 fn vng_kselftest(ws: &Workspace) -> Result<Vec<String>> {
     let want = "# Totals: pass:6 fail:0 xfail:0 xpass:0 skip:0 error:0";
     let mut failures = Vec::new();
-    for (name, extra) in [("vng-kselftest", None), ("vng-kselftest-initramfs", Some("--force-initramfs"))] {
+    for (name, extra) in [
+        ("vng-kselftest", None),
+        ("vng-kselftest-initramfs", Some("--force-initramfs")),
+    ] {
         let (status, text, log) = vng_run(ws, name, extra)?;
         let mut found = Vec::new();
         if !status.success() {
@@ -173,12 +176,16 @@ fn resident_text_and_modpost(ws: &Workspace) -> Result<Vec<String>> {
     for name in RESIDENT_VARIANTS {
         let v = config::variant(name)?;
         kbuild::build(ws, v)?;
-        failures.extend(resident_text(&ws.build(name).join(RUST_OBJECT))?
-            .into_iter()
-            .map(|f| format!("{name}: {f}")));
-        failures.extend(section_mismatches(ws, v)?
-            .into_iter()
-            .map(|f| format!("{name}: {f}")));
+        failures.extend(
+            resident_text(&ws.build(name).join(RUST_OBJECT))?
+                .into_iter()
+                .map(|f| format!("{name}: {f}")),
+        );
+        failures.extend(
+            section_mismatches(ws, v)?
+                .into_iter()
+                .map(|f| format!("{name}: {f}")),
+        );
     }
     Ok(failures)
 }
@@ -197,7 +204,9 @@ const ALLOWED_RESIDENT: &[&[&str]] = &[
 /// boot) holds only [`ALLOWED_RESIDENT`]: a closure or a generic function of
 /// ours instantiated out of line would land there.
 fn resident_text(object: &Path) -> Result<Vec<String>> {
-    let sections = run(Command::new("llvm-readelf").args(["-S", "--wide"]).arg(object))?;
+    let sections = run(Command::new("llvm-readelf")
+        .args(["-S", "--wide"])
+        .arg(object))?;
     let symbols = run(Command::new("llvm-objdump").arg("-t").arg(object))?;
     let symbols = String::from_utf8_lossy(&symbols);
     let mut failures = Vec::new();
@@ -221,7 +230,10 @@ fn resident_text(object: &Path) -> Result<Vec<String>> {
                 continue;
             }
             let symbol = f[f.len() - 1];
-            if ALLOWED_RESIDENT.iter().any(|parts| parts.iter().all(|p| symbol.contains(p))) {
+            if ALLOWED_RESIDENT
+                .iter()
+                .any(|parts| parts.iter().all(|p| symbol.contains(p)))
+            {
                 allowed += u64::from_str_radix(f[f.len() - 2], 16)?;
             } else {
                 failures.push(format!("{name}: {symbol} stays resident"));
@@ -324,7 +336,11 @@ fn series_checkpatch(ws: &Workspace) -> Result<Vec<String>> {
             .args(["scripts/checkpatch.pl", "--strict", "--show-types"])
             .arg(patch)
             .output()?;
-        let name = patch.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = patch
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let text = String::from_utf8_lossy(&out.stdout);
         // checkpatch ends with its count unless it died on the way.
         if !text.contains(" lines checked") {
@@ -338,13 +354,17 @@ fn series_checkpatch(ws: &Workspace) -> Result<Vec<String>> {
     }
     let mut used = BTreeMap::new();
     for f in &all {
-        match series::JUSTIFIED
-            .iter()
-            .position(|j| f.patch.starts_with(j.patch) && f.kind == j.kind && f.text.contains(j.flags))
-        {
+        match series::JUSTIFIED.iter().position(|j| {
+            f.patch.starts_with(j.patch) && f.kind == j.kind && f.text.contains(j.flags)
+        }) {
             Some(i) => {
                 *used.entry(i).or_insert(0) += 1;
-                println!("#   {}: {}\n#     kept: {}", f.patch, f.text.lines().next().unwrap_or(""), series::JUSTIFIED[i].why);
+                println!(
+                    "#   {}: {}\n#     kept: {}",
+                    f.patch,
+                    f.text.lines().next().unwrap_or(""),
+                    series::JUSTIFIED[i].why
+                );
             }
             None => failures.push(format!("{}: {}", f.patch, f.text)),
         }
@@ -490,7 +510,9 @@ fn series_docs(ws: &Workspace) -> Result<Vec<String>> {
     fs::create_dir_all(&scratch)?;
     let kernel_doc = |rev: &str, file: &str| -> Result<Vec<String>> {
         // A file the series adds is empty at the base.
-        let text = git.run(&["show", &format!("{rev}:{file}")]).unwrap_or_default();
+        let text = git
+            .run(&["show", &format!("{rev}:{file}")])
+            .unwrap_or_default();
         let copy = scratch.join(file.replace('/', "_"));
         fs::write(&copy, text)?;
         let out = Command::new("perl")
@@ -504,7 +526,10 @@ fn series_docs(ws: &Workspace) -> Result<Vec<String>> {
             .collect())
     };
     let mut failures = Vec::new();
-    for file in touched.iter().filter(|f| f.ends_with(".c") || f.ends_with(".h")) {
+    for file in touched
+        .iter()
+        .filter(|f| f.ends_with(".c") || f.ends_with(".h"))
+    {
         let before = kernel_doc(s.commits[0].as_str(), file)?;
         let after = kernel_doc(series::BRANCH, file)?;
         for f in new_findings(&before, &after) {
@@ -541,7 +566,10 @@ mod tests {
                    foo+0x1 (section: .text) -> bar (section: .init.text)\n\
                    WARNING: modpost: something else\n";
         assert_eq!(mismatch_lines(out).len(), 1);
-        assert_eq!(mismatch_lines("Section mismatch in reference from").len(), 1);
+        assert_eq!(
+            mismatch_lines("Section mismatch in reference from").len(),
+            1
+        );
     }
 
     #[test]

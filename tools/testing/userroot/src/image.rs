@@ -114,7 +114,10 @@ const STANDARD: Image = Image {
     name: "standard",
     kind: Kind::Initramfs,
     base: BASE,
-    entries: &[Entry::Node("/dev/console", 5, 1), Entry::Exec("/init", "init.sh")],
+    entries: &[
+        Entry::Node("/dev/console", 5, 1),
+        Entry::Exec("/init", "init.sh"),
+    ],
     damage: Damage::Intact,
 };
 
@@ -322,7 +325,10 @@ pub fn package_root(ws: &Workspace, arch: &Arch) -> PathBuf {
 /// The gen_init_cpio list of an initramfs recipe. It is rewritten only when
 /// it changes, so a kernel that builds it in is not relinked for nothing.
 pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
-    let mut list = format!("# {} initramfs for {}, made by userroot\n", img.name, arch.name);
+    let mut list = format!(
+        "# {} initramfs for {}, made by userroot\n",
+        img.name, arch.name
+    );
     let mut sources = Vec::new();
     let mut dirs: BTreeSet<PathBuf> = img
         .base
@@ -337,9 +343,7 @@ pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBu
     for entry in img.base.iter().chain(img.entries) {
         match entry {
             Entry::Dir(p) => writeln!(list, "dir {p} 0755 0 0")?,
-            Entry::Node(p, major, minor) => {
-                writeln!(list, "nod {p} 0600 0 0 c {major} {minor}")?
-            }
+            Entry::Node(p, major, minor) => writeln!(list, "nod {p} 0600 0 0 c {major} {minor}")?,
             Entry::Busybox => {
                 let src = package_root(ws, arch).join("bin/busybox");
                 writeln!(files, "file /bin/busybox {} 0755 0 0", src.display())?;
@@ -369,7 +373,12 @@ pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBu
             }
             Entry::HardLinks(p, bytes, links) => {
                 let src = sized_file(ws, u64::from(*bytes))?;
-                writeln!(list, "file {p} {} 0644 0 0 {}", src.display(), links.join(" "))?;
+                writeln!(
+                    list,
+                    "file {p} {} 0644 0 0 {}",
+                    src.display(),
+                    links.join(" ")
+                )?;
             }
             Entry::Kselftest(p) => {
                 let src = kbuild::kselftest(ws, arch)?;
@@ -378,7 +387,8 @@ pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBu
             }
             Entry::Program(p) => {
                 let root = package_root(ws, arch);
-                for file in std::iter::once(p.to_string()).chain(needed_libraries(&root, arch, p)?) {
+                for file in std::iter::once(p.to_string()).chain(needed_libraries(&root, arch, p)?)
+                {
                     let mut dir = PathBuf::new();
                     for part in Path::new(&file)
                         .parent()
@@ -426,7 +436,11 @@ pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBu
 /// the recipe says otherwise.
 fn initramfs(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
     let dir = images_dir(ws, arch);
-    let suffix = if img.kind == Kind::Cpio { "cpio" } else { "cpio.gz" };
+    let suffix = if img.kind == Kind::Cpio {
+        "cpio"
+    } else {
+        "cpio.gz"
+    };
     let path = dir.join(format!("{}.{suffix}", img.name));
     if img.damage == Damage::Garbage {
         fs::create_dir_all(&dir)?;
@@ -496,9 +510,10 @@ fn disk(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
             Entry::Dir(p) => fs::create_dir_all(at(p))?,
             // The kernel opens rootfs's console, not the disk's.
             Entry::Node(..) => {}
-            Entry::Busybox => {
-                copy_exec(&package_root(ws, arch).join("bin/busybox"), &at("/bin/busybox"))?
-            }
+            Entry::Busybox => copy_exec(
+                &package_root(ws, arch).join("bin/busybox"),
+                &at("/bin/busybox"),
+            )?,
             Entry::Exec(p, name) => copy_exec(&guest_program(ws, arch, name)?, &at(p))?,
             Entry::Symlink(p, t) => std::os::unix::fs::symlink(t, at(p))?,
             Entry::Text(p, name) => {
@@ -544,7 +559,8 @@ fn guest_program(ws: &Workspace, arch: &Arch, name: &str) -> Result<PathBuf> {
             Command::new("gcc")
         } else {
             let mut c = Command::new("clang");
-            c.arg(format!("--target={}", arch.triple)).arg("-fuse-ld=lld");
+            c.arg(format!("--target={}", arch.triple))
+                .arg("-fuse-ld=lld");
             c
         };
         run(cc
@@ -661,7 +677,10 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
     let out = dir.join(format!("{}.img", img.name));
     let confdir = ws.tool_dir().join("generators").join(img.name);
     let inputs = newest_in(&kernel)?.max(newest_in(&confdir)?);
-    if fs::metadata(&out).and_then(|m| m.modified()).is_ok_and(|t| t > inputs) {
+    if fs::metadata(&out)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t > inputs)
+    {
         return Ok(out);
     }
     let version = fs::read_to_string(build.join("include/config/kernel.release"))?
@@ -680,10 +699,16 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
             work,
             v.name,
             v.arch,
-            &["modules_install", &format!("INSTALL_MOD_PATH={}", stage.display())],
+            &[
+                "modules_install",
+                &format!("INSTALL_MOD_PATH={}", stage.display()),
+            ],
         )
     })?;
-    fs::copy(build.join(".config"), stage.join(format!("boot/config-{version}")))?;
+    fs::copy(
+        build.join(".config"),
+        stage.join(format!("boot/config-{version}")),
+    )?;
     let generate = match img.kind {
         Kind::InitramfsTools => format!(
             "mkinitramfs -d {} -c gzip -o {} {version}",
@@ -711,7 +736,10 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
     );
     run(Command::new("unshare")
         .args(["-m", "sh", "-c", &script])
-        .env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"))
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        ))
     .map_err(|e| format!("making the {} image: {e}", img.name))?;
     Ok(out)
 }

@@ -62,7 +62,11 @@ pub fn build(ws: &Workspace, v: &Variant) -> Result<PathBuf> {
     let mtime = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
     let before = mtime(&image);
     make(ws, v, &[image_target(v.arch)])?;
-    let what = if mtime(&image) == before { "reused" } else { "built" };
+    let what = if mtime(&image) == before {
+        "reused"
+    } else {
+        "built"
+    };
     phase(&format!("kernel {}", v.name), start, what);
     Ok(image)
 }
@@ -78,7 +82,9 @@ fn image_target(arch: &Arch) -> &'static str {
 /// Starts `name`'s build directory as a copy of `base`'s, timestamps kept.
 fn derive(ws: &Workspace, base: &str, name: &str) -> Result<()> {
     let to = ws.build(name);
-    step(&format!("kernel '{name}': starting from a copy of '{base}''s build"));
+    step(&format!(
+        "kernel '{name}': starting from a copy of '{base}''s build"
+    ));
     let _ = fs::remove_dir_all(&to);
     run(Command::new("cp").arg("-a").arg(ws.build(base)).arg(&to))?;
     for stale in ["userroot.config", "userroot-make.log", HOME_MARK] {
@@ -152,7 +158,9 @@ pub fn make(ws: &Workspace, v: &Variant, targets: &[&str]) -> Result<()> {
 
 /// Runs make in the build directory `name` for `arch`.
 pub fn make_as(ws: &Workspace, name: &str, arch: &Arch, targets: &[&str]) -> Result<()> {
-    with_build_dir(ws, name, |work| make_in(ws, &ws.tree(), work, name, arch, targets))
+    with_build_dir(ws, name, |work| {
+        make_in(ws, &ws.tree(), work, name, arch, targets)
+    })
 }
 
 /// Runs `f` with build directory `name` moved to the work path, which it is

@@ -207,7 +207,9 @@ mod tests {
         assert_eq!(parse("[    1.5]     not ok 2 case").trouble.len(), 1);
         assert_eq!(parse("UR| x[    1.5] not ok 1 suite").trouble.len(), 1);
         // A kselftest's own result line, from user space.
-        assert!(parse("not ok 1 pivot_root.classic_success").trouble.is_empty());
+        assert!(parse("not ok 1 pivot_root.classic_success")
+            .trouble
+            .is_empty());
         assert!(parse("# [1] not ok 1 x").trouble.is_empty());
     }
 

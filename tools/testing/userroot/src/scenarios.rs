@@ -137,7 +137,10 @@ const EXTERNAL_OFF: Scenario = Scenario {
     name: "switch-off-external",
     about: "initramfs_user_root=0: stock behaviour, pivot_root fails with EINVAL",
     cmdline: "initramfs_user_root=0",
-    checks: &[STOCK, &[Check::Logs("user root disabled by initramfs_user_root=")]],
+    checks: &[
+        STOCK,
+        &[Check::Logs("user root disabled by initramfs_user_root=")],
+    ],
     ..EXTERNAL
 };
 
@@ -805,7 +808,9 @@ pub const ARM64_SCENARIOS: &[Scenario] = &[
             Check::Is("root_fs", "tmpfs"),
             Check::Is("root_size_kb", "49152"),
             Check::Is("pivot_root", "ok"),
-            Check::Logs("initramfs: / is a user root (tmpfs, size=48m): pivot_root(2) works from it"),
+            Check::Logs(
+                "initramfs: / is a user root (tmpfs, size=48m): pivot_root(2) works from it",
+            ),
         ]],
         ..ARM64
     },
@@ -846,10 +851,7 @@ pub const ARM64_SCENARIOS: &[Scenario] = &[
         about: "arm64: /init pivot_roots to the ext4 disk and unmounts the initramfs",
         disk: Some("disk"),
         cmdline: "root=/dev/vda rw ur_probe=disk",
-        checks: &[
-            DISK,
-            HANDED_OFF,
-        ],
+        checks: &[DISK, HANDED_OFF],
         ..ARM64
     },
     Scenario {
@@ -869,7 +871,9 @@ pub const ARM64_SCENARIOS: &[Scenario] = &[
             Check::Is("root_fs", "tmpfs"),
             Check::Is("root_size_kb", "49152"),
             Check::Is("pivot_root", "ok"),
-            Check::Logs("initramfs: / is a user root (tmpfs, size=48m): pivot_root(2) works from it"),
+            Check::Logs(
+                "initramfs: / is a user root (tmpfs, size=48m): pivot_root(2) works from it",
+            ),
         ]],
         ..ARM64
     },
@@ -927,7 +931,11 @@ fn in_run(arch: Option<&str>) -> Vec<&'static Scenario> {
             .collect(),
         None => SCENARIOS
             .iter()
-            .chain(ARM64_SCENARIOS.iter().filter(|s| ARM64_IN_DEFAULT.contains(&s.name)))
+            .chain(
+                ARM64_SCENARIOS
+                    .iter()
+                    .filter(|s| ARM64_IN_DEFAULT.contains(&s.name)),
+            )
             .collect(),
     }
 }
@@ -951,10 +959,13 @@ fn find(name: &str) -> Result<&'static Scenario> {
 
 /// The scenarios `s` compares itself with.
 fn twins(s: &Scenario) -> impl Iterator<Item = &'static str> + '_ {
-    s.checks.iter().flat_map(|g| g.iter()).filter_map(|c| match c {
-        Check::SameAs(_, twin) | Check::Near(_, twin, _) => Some(*twin),
-        _ => None,
-    })
+    s.checks
+        .iter()
+        .flat_map(|g| g.iter())
+        .filter_map(|c| match c {
+            Check::SameAs(_, twin) | Check::Near(_, twin, _) => Some(*twin),
+            _ => None,
+        })
 }
 
 /// Builds what the chosen scenarios need, runs the gates, boots the
@@ -962,7 +973,10 @@ fn twins(s: &Scenario) -> impl Iterator<Item = &'static str> + '_ {
 /// the closing count; true when all passed.
 pub fn run_all(ws: &Workspace, pattern: Option<&str>, arch: Option<&str>) -> Result<bool> {
     let matches = |name: &str| pattern.is_none_or(|p| name.contains(p));
-    let chosen: Vec<&Scenario> = in_run(arch).into_iter().filter(|s| matches(s.name)).collect();
+    let chosen: Vec<&Scenario> = in_run(arch)
+        .into_iter()
+        .filter(|s| matches(s.name))
+        .collect();
     // The gates check the series and the builds of every architecture.
     let gates: Vec<_> = gates::GATES
         .iter()
@@ -1012,7 +1026,10 @@ pub fn run_all(ws: &Workspace, pattern: Option<&str>, arch: Option<&str>) -> Res
                 let twin_reports = twins(s)
                     .map(|t| (t, outcomes.wait(index(t)).ok().map(|o| o.report)))
                     .collect();
-                (check(s, &out, &twin_reports), format!("{:.1}s", out.booted.secs))
+                (
+                    check(s, &out, &twin_reports),
+                    format!("{:.1}s", out.booted.secs),
+                )
             }
             Err(e) => (vec![e], "not booted".into()),
         };
@@ -1022,7 +1039,11 @@ pub fn run_all(ws: &Workspace, pattern: Option<&str>, arch: Option<&str>) -> Res
         }
     }
     outcomes.join();
-    phase(&format!("{} boots", booted.len()), start, &format!("{PARALLEL} at a time"));
+    phase(
+        &format!("{} boots", booted.len()),
+        start,
+        &format!("{PARALLEL} at a time"),
+    );
     for line in phases() {
         println!("# time: {line}");
     }
@@ -1038,7 +1059,10 @@ const DEMO: &[&str] = &["external-initramfs", "switch-off-external"];
 /// does there.
 pub fn demo(ws: &Workspace, version: &str) -> Result<bool> {
     let mut runner = Runner::new(ws)?;
-    let chosen: Vec<&Scenario> = SCENARIOS.iter().filter(|s| DEMO.contains(&s.name)).collect();
+    let chosen: Vec<&Scenario> = SCENARIOS
+        .iter()
+        .filter(|s| DEMO.contains(&s.name))
+        .collect();
     for s in &chosen {
         runner.prepare(s)?;
     }
@@ -1109,9 +1133,14 @@ fn check(s: &Scenario, out: &Outcome, twins: &BTreeMap<&str, Option<Report>>) ->
         let failure = match c {
             Check::Is(key, want) => match r.get(key) {
                 Some(got) if got == *want => None,
-                got => Some(format!("{key}: expected {want}, got {}", got.unwrap_or("nothing"))),
+                got => Some(format!(
+                    "{key}: expected {want}, got {}",
+                    got.unwrap_or("nothing")
+                )),
             },
-            Check::Logs(line) => (!log.contains(line)).then(|| format!("kernel log lacks {line:?}")),
+            Check::Logs(line) => {
+                (!log.contains(line)).then(|| format!("kernel log lacks {line:?}"))
+            }
             Check::AtLeast(key, min) => match number(r, key) {
                 Some(n) if n >= *min => None,
                 got => Some(format!("{key}: expected at least {min}, got {got:?}")),
@@ -1261,9 +1290,9 @@ impl<'a> Runner<'a> {
         let mut probe = self.prepare(&SCENARIOS[0])?;
         // Its own log: a probe that fails must not wipe the scenario's.
         probe.log = self.ws.logs().join("kvm-probe.log");
-        let accel = qemu::choose_accel(|accel| {
-            matches!(boot(&SCENARIOS[0], &probe, accel), Ok(out) if out.report.done && !out.booted.timed_out)
-        })?;
+        let accel = qemu::choose_accel(
+            |accel| matches!(boot(&SCENARIOS[0], &probe, accel), Ok(out) if out.report.done && !out.booted.timed_out),
+        )?;
         step(&format!("QEMU accelerator: {accel:?}"));
         Ok(accel)
     }
@@ -1284,7 +1313,11 @@ impl<'a> Runner<'a> {
                     while let Some((s, prepared)) = jobs.get(next.fetch_add(1, Ordering::SeqCst)) {
                         let outcome = prepared.clone().and_then(|p| {
                             // Other architectures than the host's run under TCG.
-                            let accel = if p.arch.debian == "amd64" { accel } else { Accel::Tcg };
+                            let accel = if p.arch.debian == "amd64" {
+                                accel
+                            } else {
+                                Accel::Tcg
+                            };
                             boot(s, &p, accel).map_err(|e| e.to_string())
                         });
                         let i = jobs.iter().position(|(j, _)| j.name == s.name).unwrap_or(0);

@@ -77,13 +77,19 @@ pub const PATCHES: &[Patch] = &[
         message: "0005-initramfs-unpack-into-user-root.txt",
         parts: &[
             Part::Hunks("init/initramfs.c.patch", &[3, 4]),
-            Part::Hunks("Documentation/admin-guide/kernel-parameters.txt.patch", &[1]),
+            Part::Hunks(
+                "Documentation/admin-guide/kernel-parameters.txt.patch",
+                &[1],
+            ),
         ],
     },
     Patch {
         message: "0006-documentation.txt",
         parts: &[
-            Part::Hunks("Documentation/admin-guide/kernel-parameters.txt.patch", &[2]),
+            Part::Hunks(
+                "Documentation/admin-guide/kernel-parameters.txt.patch",
+                &[2],
+            ),
             Part::File("Documentation/filesystems/ramfs-rootfs-initramfs.rst.patch"),
         ],
     },
@@ -307,7 +313,15 @@ fn trees_checked(ws: &Workspace, git: &Git, touched: &[String]) -> Result<String
     names.dedup();
     for name in names.iter().rev() {
         run(Command::new("patch")
-            .args(["-R", "-p1", "--batch", "--no-backup-if-mismatch", "-r", "-", "-d"])
+            .args([
+                "-R",
+                "-p1",
+                "--batch",
+                "--no-backup-if-mismatch",
+                "-r",
+                "-",
+                "-d",
+            ])
             .arg(&dir)
             .arg("-i")
             .arg(debian.join("debian/patches").join(name)))
@@ -343,31 +357,54 @@ fn debian_patches(ws: &Workspace, package: &str) -> Result<Vec<(String, Vec<Stri
     let dir = debian_dir(ws, package);
     let series_file = dir.join("debian/patches/series");
     if !series_file.exists() {
-        step(&format!("series: fetching Debian's patch list of linux-6.12 {}", package.trim()));
+        step(&format!(
+            "series: fetching Debian's patch list of linux-6.12 {}",
+            package.trim()
+        ));
         fs::create_dir_all(&dir)?;
-        let uris = run(Command::new("apt-get")
-            .args(["source", "--print-uris", &format!("linux-6.12={}", package.trim())]))
-        .map_err(|e| format!("apt-get source --print-uris (is deb-src set up? run `make setup`): {e}"))?;
+        let uris = run(Command::new("apt-get").args([
+            "source",
+            "--print-uris",
+            &format!("linux-6.12={}", package.trim()),
+        ]))
+        .map_err(|e| {
+            format!("apt-get source --print-uris (is deb-src set up? run `make setup`): {e}")
+        })?;
         let uris = String::from_utf8_lossy(&uris);
         let (url, sum) = uris
             .lines()
             .filter(|l| l.contains(".debian.tar."))
             .find_map(|l| {
                 let f: Vec<&str> = l.split_whitespace().collect();
-                Some((f.first()?.trim_matches('\''), f.get(3)?.strip_prefix("SHA256:")?))
+                Some((
+                    f.first()?.trim_matches('\''),
+                    f.get(3)?.strip_prefix("SHA256:")?,
+                ))
             })
             .ok_or("apt-get source names no debian.tar")?;
         let tarball = dir.join("debian.tar.xz");
-        run(Command::new("curl").args(["-sSfL", "-o"]).arg(&tarball).arg(url))?;
+        run(Command::new("curl")
+            .args(["-sSfL", "-o"])
+            .arg(&tarball)
+            .arg(url))?;
         let got = run(Command::new("sha256sum").arg(&tarball))?;
         if !String::from_utf8_lossy(&got).starts_with(sum) {
             return Err(format!("{url}: checksum mismatch").into());
         }
-        run(Command::new("tar").arg("-xf").arg(&tarball).arg("-C").arg(&dir))?;
+        run(Command::new("tar")
+            .arg("-xf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(&dir))?;
     }
     let mut patches = Vec::new();
     for line in fs::read_to_string(&series_file)?.lines() {
-        let name = line.split('#').next().unwrap_or("").split_whitespace().next();
+        let name = line
+            .split('#')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .next();
         let Some(name) = name else {
             continue;
         };
@@ -388,7 +425,10 @@ fn debian_patches(ws: &Workspace, package: &str) -> Result<Vec<(String, Vec<Stri
 fn sources(ws: &Workspace) -> Result<BTreeMap<String, Vec<u8>>> {
     let mut files = BTreeMap::new();
     for rel in tree::kernel_files(ws)? {
-        files.insert(rel.to_string_lossy().into_owned(), fs::read(ws.repo.join(&rel))?);
+        files.insert(
+            rel.to_string_lossy().into_owned(),
+            fs::read(ws.repo.join(&rel))?,
+        );
     }
     let mut used: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for part in PATCHES.iter().flat_map(|p| p.parts) {
@@ -400,8 +440,8 @@ fn sources(ws: &Workspace) -> Result<BTreeMap<String, Vec<u8>>> {
     for (file, content) in &files {
         let mut got = used.remove(file.as_str()).unwrap_or_default();
         got.sort_unstable();
-        let by_hunk = file.ends_with(".patch")
-            && got == (1..=hunks(content)?.1.len()).collect::<Vec<_>>();
+        let by_hunk =
+            file.ends_with(".patch") && got == (1..=hunks(content)?.1.len()).collect::<Vec<_>>();
         if got != [0] && !by_hunk {
             return Err(format!(
                 "series: {file} must be in exactly one patch, or each of its hunks in \
@@ -435,7 +475,12 @@ fn hunks(diff: &[u8]) -> Result<(String, Vec<String>)> {
 }
 
 /// Applies one part to the series repository.
-fn apply(ws: &Workspace, git: &Git, sources: &BTreeMap<String, Vec<u8>>, part: &Part) -> Result<()> {
+fn apply(
+    ws: &Workspace,
+    git: &Git,
+    sources: &BTreeMap<String, Vec<u8>>,
+    part: &Part,
+) -> Result<()> {
     let (file, wanted) = match part {
         Part::File(f) => (*f, None),
         Part::Hunks(f, h) => (*f, Some(*h)),
@@ -465,11 +510,9 @@ fn apply(ws: &Workspace, git: &Git, sources: &BTreeMap<String, Vec<u8>>, part: &
 fn same_as_tree(ws: &Workspace, repo: &Path) -> Result<()> {
     for (rel, content) in tree::wanted_files(ws)? {
         if fs::read(repo.join(&rel)).ok().as_ref() != Some(&content) {
-            return Err(format!(
-                "series: {} differs from the project's tree",
-                rel.display()
-            )
-            .into());
+            return Err(
+                format!("series: {} differs from the project's tree", rel.display()).into(),
+            );
         }
     }
     Ok(())
@@ -477,7 +520,9 @@ fn same_as_tree(ws: &Workspace, repo: &Path) -> Result<()> {
 
 /// Puts the cover letter's subject and blurb into `format-patch`'s template.
 fn fill_cover(cover: &Path, text: &str) -> Result<()> {
-    let (subject, blurb) = text.split_once("\n\n").ok_or("cover letter: no subject line")?;
+    let (subject, blurb) = text
+        .split_once("\n\n")
+        .ok_or("cover letter: no subject line")?;
     let letter = fs::read_to_string(cover)?
         .replace("*** SUBJECT HERE ***", subject.trim())
         .replace("*** BLURB HERE ***", blurb.trim_end());
@@ -502,10 +547,9 @@ impl Git {
                 .filter(|s| !s.is_empty())
         };
         let name = repo(&["config", "user.name"]).unwrap_or_else(|| "userroot".into());
-        let email =
-            repo(&["config", "user.email"]).unwrap_or_else(|| "userroot@localhost".into());
-        let date = repo(&["log", "-1", "--format=%cI"])
-            .unwrap_or_else(|| "2026-01-01T00:00:00Z".into());
+        let email = repo(&["config", "user.email"]).unwrap_or_else(|| "userroot@localhost".into());
+        let date =
+            repo(&["log", "-1", "--format=%cI"]).unwrap_or_else(|| "2026-01-01T00:00:00Z".into());
         Ok(Self {
             tree: tree.to_path_buf(),
             env: vec![
@@ -610,7 +654,8 @@ fn build_each(
         let title = git.run(&["log", "-1", "--format=%h %s", commit])?;
         let key = {
             let mut h = DefaultHasher::new();
-            git.run(&["rev-parse", &format!("{commit}^{{tree}}")])?.hash(&mut h);
+            git.run(&["rev-parse", &format!("{commit}^{{tree}}")])?
+                .hash(&mut h);
             config.hash(&mut h);
             salt.hash(&mut h);
             results.join(format!("{:016x}", h.finish()))
@@ -623,8 +668,8 @@ fn build_each(
                     borrow_tree(ws, series)?;
                     *borrowed = true;
                 }
-                let built = check_out(ws, git, series, commit)
-                    .and_then(|()| build_commit(ws, v, config));
+                let built =
+                    check_out(ws, git, series, commit).and_then(|()| build_commit(ws, v, config));
                 match built {
                     // Only a success is kept: a failure may come from
                     // anything, and the next run tries again.
@@ -697,7 +742,10 @@ pub fn give_back_tree(ws: &Workspace) -> Result<()> {
                 let nanos: u64 = mtime.parse()?;
                 if nanos > 0 {
                     let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_nanos(nanos);
-                    fs::File::options().write(true).open(&path)?.set_modified(t)?;
+                    fs::File::options()
+                        .write(true)
+                        .open(&path)?
+                        .set_modified(t)?;
                 }
             }
             None => {

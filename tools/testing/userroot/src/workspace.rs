@@ -120,7 +120,10 @@ pub fn phase_secs(what: &str, secs: u64, how: &str) {
 /// Records the time from `USERROOT_T0` (when make started, set by the
 /// Makefile) to now: set-up and building the runner.
 pub fn phase_since_make(what: &str) {
-    let Some(t0) = std::env::var("USERROOT_T0").ok().and_then(|t| t.parse::<u64>().ok()) else {
+    let Some(t0) = std::env::var("USERROOT_T0")
+        .ok()
+        .and_then(|t| t.parse::<u64>().ok())
+    else {
         return;
     };
     let now = std::time::SystemTime::now()
