@@ -92,12 +92,16 @@ else
 	step "apt-get: arm64 guest packages present in $ARM64_ROOT"
 fi
 
-if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
-	step "rustup: adding rust-src"
-	rustup component add rust-src
-else
-	step "rustup: rust-src present"
-fi
+# rust-src for the kernel's Rust; rustfmt and clippy for the gates and the
+# runner's own check (a minimal rustup profile lacks them).
+for component in rust-src rustfmt clippy; do
+	if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+		step "rustup: adding $component"
+		rustup component add "$component"
+	else
+		step "rustup: $component present"
+	fi
+done
 
 if ! bindgen --version 2>/dev/null | grep -q "bindgen $BINDGEN_VERSION"; then
 	step "cargo: installing bindgen-cli $BINDGEN_VERSION (a few minutes)"
