@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::qemu::Arch;
-use crate::workspace::{run, Workspace};
+use crate::workspace::{content_digest, make_unless_made_from, run, Workspace};
 use crate::{kbuild, Result};
 
 /// One thing in an image.
@@ -367,7 +367,7 @@ pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBu
                 writeln!(list, "file {p} {} 0644 0 0", src.display())?;
             }
             Entry::Text(p, name) => {
-                let src = ws.tool_dir().join("guest").join(name);
+                let src = guest_file(ws, arch, name)?;
                 writeln!(list, "file {p} {} 0644 0 0", src.display())?;
                 sources.push(src);
             }
@@ -417,11 +417,7 @@ pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBu
     }
     // The list changes when a source does, so images follow edits.
     for src in sources {
-        let mtime = fs::metadata(&src)
-            .map_err(|e| format!("{}: {e}", src.display()))?
-            .modified()?
-            .duration_since(std::time::UNIX_EPOCH)?;
-        writeln!(list, "# {} {}", src.display(), mtime.as_nanos())?;
+        writeln!(list, "# {} {}", src.display(), content_digest(&[&src])?)?;
     }
     let dir = images_dir(ws, arch);
     let path = dir.join(format!("{}.list", img.name));
@@ -458,7 +454,9 @@ fn initramfs(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
     let gen = ws
         .build(kbuild::main_variant(&crate::qemu::X86_64)?.name)
         .join("usr/gen_init_cpio");
-    let mut cpio = run(Command::new(&gen).arg(&list))
+    // One timestamp for every entry (6.12's release day), so that an
+    // archive made again from the same files is the same archive.
+    let mut cpio = run(Command::new(&gen).args(["-t", "1731801600"]).arg(&list))
         .map_err(|e| format!("{} (is the default kernel built?): {e}", gen.display()))?;
     if img.damage == Damage::NoTrailer {
         // The last one: busybox's cpio applet holds the string too.
@@ -517,7 +515,7 @@ fn disk(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
             Entry::Exec(p, name) => copy_exec(&guest_program(ws, arch, name)?, &at(p))?,
             Entry::Symlink(p, t) => std::os::unix::fs::symlink(t, at(p))?,
             Entry::Text(p, name) => {
-                fs::copy(ws.tool_dir().join("guest").join(name), at(p))?;
+                fs::copy(guest_file(ws, arch, name)?, at(p))?;
             }
             Entry::Filler(p, mib) => {
                 fs::copy(filler(ws, *mib)?, at(p))?;
@@ -538,20 +536,24 @@ fn disk(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// A program from `guest/`: a script as it is; a `.c` file compiled static
-/// against the kernel's nolibc and UAPI headers, when it is newer than its
-/// binary.
+/// A program from `guest/`: a script as it is (see [`guest_file`]); a `.c`
+/// file compiled static against the kernel's nolibc and UAPI headers, again
+/// only when it or the kernel source changed.
 fn guest_program(ws: &Workspace, arch: &Arch, name: &str) -> Result<PathBuf> {
-    let src = ws.tool_dir().join("guest").join(name);
     let Some(stem) = name.strip_suffix(".c") else {
-        return Ok(src);
+        return guest_file(ws, arch, name);
     };
+    let src = ws.tool_dir().join("guest").join(name);
     let dir = images_dir(ws, arch);
     let bin = dir.join(stem);
-    let newer = |a: &Path, b: &Path| -> Result<bool> {
-        Ok(fs::metadata(a)?.modified()? > fs::metadata(b)?.modified()?)
-    };
-    if !bin.exists() || newer(&src, &bin)? {
+    let tree = ws.tree();
+    let nolibc = tree.join("tools/include/nolibc");
+    let key = format!(
+        "{}\n{}",
+        fs::read_to_string(ws.cache.join("src/VERSION"))?,
+        content_digest(&[&src, &nolibc])?
+    );
+    make_unless_made_from(&bin, &key, || {
         fs::create_dir_all(&dir)?;
         let v = kbuild::main_variant(arch)?;
         kbuild::make(ws, v, &["headers"])?;
@@ -573,14 +575,36 @@ fn guest_program(ws: &Workspace, arch: &Arch, name: &str) -> Result<PathBuf> {
                 "-fno-ident",
                 "-include",
             ])
-            .arg(ws.tree().join("tools/include/nolibc/nolibc.h"))
+            .arg(nolibc.join("nolibc.h"))
             .arg("-I")
             .arg(ws.build(v.name).join("usr/include"))
             .arg("-o")
             .arg(&bin)
             .arg(&src))?;
-    }
+        Ok(())
+    })?;
     Ok(bin)
+}
+
+/// A file from `guest/`, copied into the cache only when it changes: a
+/// kernel that builds it in sees the same path and timestamp whatever the
+/// checkout (a fresh clone's files are all new).
+fn guest_file(ws: &Workspace, arch: &Arch, name: &str) -> Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let src = ws.tool_dir().join("guest").join(name);
+    let dir = images_dir(ws, arch).join("guest");
+    let copy = dir.join(name);
+    let content = fs::read(&src).map_err(|e| format!("{}: {e}", src.display()))?;
+    let mode = fs::metadata(&src)?.permissions().mode();
+    if fs::read(&copy).ok().as_ref() != Some(&content)
+        || fs::metadata(&copy).ok().map(|m| m.permissions().mode()) != Some(mode)
+    {
+        fs::create_dir_all(&dir)?;
+        let _ = fs::remove_file(&copy);
+        fs::write(&copy, content)?;
+        fs::set_permissions(&copy, fs::Permissions::from_mode(mode))?;
+    }
+    Ok(copy)
 }
 
 /// The shared libraries a program of `root` needs, its dynamic loader
@@ -661,8 +685,8 @@ fn copy_exec(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// An initramfs made by a distribution's generator for the
-/// [`GENERATED_FOR`] kernel, remade when that kernel or the configuration
-/// changes. The generator runs in a private mount namespace in which the
+/// [`GENERATED_FOR`] kernel, remade when what it is made from changes
+/// (the kernel's configuration, not its code). The generator runs in a private mount namespace in which the
 /// kernel's modules and config are at `/lib/modules/VERSION` and
 /// `/boot/config-VERSION`, where both tools look, so nothing of the host's
 /// is touched.
@@ -672,17 +696,45 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
         return Err(format!("{} images are made for {} only", img.name, v.arch.name).into());
     }
     let build = ws.build(v.name);
-    let kernel = build.join(v.arch.kernel_image);
     let dir = images_dir(ws, arch);
     let out = dir.join(format!("{}.img", img.name));
     let confdir = ws.tool_dir().join("generators").join(img.name);
-    let inputs = newest_in(&kernel)?.max(newest_in(&confdir)?);
-    if fs::metadata(&out)
-        .and_then(|m| m.modified())
-        .is_ok_and(|t| t > inputs)
-    {
-        return Ok(out);
-    }
+    // What the image is made from: the kernel's configuration, release
+    // and built-in module lists (not its code), our configuration and hook,
+    // and the host's generator, init and shell packages.
+    let packages = run(Command::new("dpkg-query").args([
+        "-W",
+        "-f",
+        "${Package} ${Version}\n",
+        "initramfs-tools-core",
+        "dracut-core",
+        "busybox-static",
+        "klibc-utils",
+        "systemd",
+        "udev",
+    ]))?;
+    let made_from = content_digest(&[
+        &build.join(".config"),
+        &build.join("include/config/kernel.release"),
+        &build.join("modules.builtin"),
+        &build.join("modules.builtin.modinfo"),
+        &confdir,
+    ])?;
+    let key = format!("{made_from}\n{}", String::from_utf8_lossy(&packages));
+    make_unless_made_from(&out, &key, || make_generated(ws, v, img, &confdir, &out))?;
+    Ok(out)
+}
+
+/// Runs an image's generator for the kernel `v` into `out`.
+fn make_generated(
+    ws: &Workspace,
+    v: &crate::config::Variant,
+    img: &Image,
+    confdir: &Path,
+    out: &Path,
+) -> Result<()> {
+    let build = ws.build(v.name);
+    let dir = images_dir(ws, v.arch);
     let version = fs::read_to_string(build.join("include/config/kernel.release"))?
         .trim()
         .to_string();
@@ -741,16 +793,5 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
             "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         ))
     .map_err(|e| format!("making the {} image: {e}", img.name))?;
-    Ok(out)
-}
-
-/// The newest modification time under `p`.
-fn newest_in(p: &Path) -> Result<std::time::SystemTime> {
-    let mut t = fs::metadata(p)?.modified()?;
-    if p.is_dir() {
-        for e in fs::read_dir(p)? {
-            t = t.max(newest_in(&e?.path())?);
-        }
-    }
-    Ok(t)
+    Ok(())
 }

@@ -136,3 +136,52 @@ pub fn phase_since_make(what: &str) {
 pub fn phases() -> Vec<String> {
     PHASES.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
+
+/// A digest of what files hold (a directory: every file under it, in
+/// order, with its name), to key what is made from them. Contents, not
+/// timestamps: a fresh clone's files are new but no change.
+pub fn content_digest(paths: &[&Path]) -> Result<String> {
+    use std::hash::{Hash, Hasher};
+    fn add(p: &Path, h: &mut std::collections::hash_map::DefaultHasher) -> Result<()> {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<std::io::Result<_>>()?;
+            entries.sort();
+            for e in entries {
+                e.file_name().hash(h);
+                add(&e, h)?;
+            }
+        } else {
+            std::fs::read(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .hash(h);
+        }
+        Ok(())
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for p in paths {
+        add(p, &mut h)?;
+    }
+    Ok(format!("{:016x}", h.finish()))
+}
+
+/// Calls `make` to make `out` unless `out` exists and was made from the
+/// same `key` (kept beside it as `<out>.key`). Returns whether it made it.
+pub fn make_unless_made_from(
+    out: &Path,
+    key: &str,
+    make: impl FnOnce() -> Result<()>,
+) -> Result<bool> {
+    let mut stamp = out.as_os_str().to_owned();
+    stamp.push(".key");
+    let stamp = PathBuf::from(stamp);
+    if out.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(key) {
+        return Ok(false);
+    }
+    // Gone first: an interrupted make leaves no stamp to trust.
+    let _ = std::fs::remove_file(&stamp);
+    make()?;
+    std::fs::write(&stamp, key)?;
+    Ok(true)
+}
