@@ -142,7 +142,9 @@ fn vng_run(
 /// `make LLVM=1 rustfmtcheck` over the whole tree, ours included.
 fn rustfmtcheck(ws: &Workspace) -> Result<Vec<String>> {
     Ok(
-        match kbuild::make(ws, config::variant(FULL_VARIANT)?, &["rustfmtcheck"]) {
+        match kbuild::leaving_image(ws, FULL_VARIANT, || {
+            kbuild::make(ws, config::variant(FULL_VARIANT)?, &["rustfmtcheck"])
+        }) {
             Ok(()) => Vec::new(),
             Err(e) => vec![e.to_string()],
         },
@@ -153,6 +155,11 @@ fn rustfmtcheck(ws: &Workspace) -> Result<Vec<String>> {
 /// rustc or clippy warning (only our object is compiled) or a warning that
 /// names our file.
 fn clippy(ws: &Workspace) -> Result<Vec<String>> {
+    unless_passed_before(ws, "clippy", clippy_now)
+}
+
+/// [`clippy`], run.
+fn clippy_now(ws: &Workspace) -> Result<Vec<String>> {
     let v = config::variant(FULL_VARIANT)?;
     let _ = fs::remove_file(ws.build(v.name).join(RUST_OBJECT));
     kbuild::make(ws, v, &[RUST_OBJECT, "CLIPPY=1", "vmlinux"])?;
@@ -166,6 +173,43 @@ fn clippy(ws: &Workspace) -> Result<Vec<String>> {
         })
         .map(|l| format!("{FULL_VARIANT}: {l}"))
         .collect())
+}
+
+/// Runs a gate on the [`FULL_VARIANT`] kernel's sources unless it passed
+/// on the same ones before: the same tree (the series' last commit is the
+/// project's tree, checked when it is written, on the same Linux source),
+/// configuration and toolchain give the same findings. Only a pass is
+/// kept, as for the series' builds.
+fn unless_passed_before(
+    ws: &Workspace,
+    name: &str,
+    check: fn(&Workspace) -> Result<Vec<String>>,
+) -> Result<Vec<String>> {
+    use std::hash::{Hash, Hasher};
+    let s = series::get(ws)?;
+    let git = series::git(ws, s)?;
+    let v = config::variant(FULL_VARIANT)?;
+    kbuild::build(ws, v)?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    git.run(&["rev-parse", &format!("{}^{{tree}}", series::BRANCH)])?
+        .hash(&mut h);
+    fs::read(ws.build(v.name).join(".config"))?.hash(&mut h);
+    fs::read(ws.pristine().join(crate::tree::STAMP))?.hash(&mut h);
+    kbuild::toolchain()?.hash(&mut h);
+    let passed = ws
+        .cache
+        .join("gates")
+        .join(format!("{name}-{:016x}", h.finish()));
+    if passed.exists() {
+        println!("# {name}: passed before on the same tree, configuration and toolchain");
+        return Ok(Vec::new());
+    }
+    let failures = check(ws)?;
+    if failures.is_empty() {
+        fs::create_dir_all(ws.cache.join("gates"))?;
+        fs::write(&passed, "")?;
+    }
+    Ok(failures)
 }
 
 /// For each build of [`RESIDENT_VARIANTS`]: the Rust object keeps its code
@@ -257,24 +301,29 @@ fn resident_text(object: &Path) -> Result<Vec<String>> {
 /// `WARNING: modpost: vmlinux: section mismatch in reference: ...` and, with
 /// `SECTION_MISMATCH_WARN_ONLY=y`, goes on: only the text tells.
 fn section_mismatches(ws: &Workspace, v: &config::Variant) -> Result<Vec<String>> {
-    kbuild::with_build_dir(ws, v.name, |dir| {
-        let saved = fs::read_to_string(dir.join(".vmlinux.symvers.cmd"))?;
-        let cmd = saved
-            .lines()
-            .find_map(|l| l.split_once(":= ").map(|(_, c)| c.to_string()))
-            .ok_or("no modpost command in .vmlinux.symvers.cmd")?;
-        let out = Command::new("sh")
-            .arg("-c")
-            .arg(&cmd)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .output()?;
-        let text = String::from_utf8_lossy(&[out.stdout, out.stderr].concat()).into_owned();
-        if !out.status.success() {
-            return Err(format!("modpost failed: {text}").into());
-        }
-        Ok(mismatch_lines(&text))
+    kbuild::leaving_image(ws, v.name, || {
+        kbuild::with_build_dir(ws, v.name, modpost_again)
     })
+}
+
+/// Runs modpost in the build directory `dir` as kbuild last ran it.
+fn modpost_again(dir: &Path) -> Result<Vec<String>> {
+    let saved = fs::read_to_string(dir.join(".vmlinux.symvers.cmd"))?;
+    let cmd = saved
+        .lines()
+        .find_map(|l| l.split_once(":= ").map(|(_, c)| c.to_string()))
+        .ok_or("no modpost command in .vmlinux.symvers.cmd")?;
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&cmd)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()?;
+    let text = String::from_utf8_lossy(&[out.stdout, out.stderr].concat()).into_owned();
+    if !out.status.success() {
+        return Err(format!("modpost failed: {text}").into());
+    }
+    Ok(mismatch_lines(&text))
 }
 
 /// The lines of modpost's output that report a section mismatch, however
@@ -426,6 +475,11 @@ pub fn new_findings(before: &[String], after: &[String]) -> Vec<String> {
 /// flags kbuild compiles it with, private items included, every rustdoc
 /// lint an error.
 fn series_rustdoc(ws: &Workspace) -> Result<Vec<String>> {
+    unless_passed_before(ws, "series-rustdoc", series_rustdoc_now)
+}
+
+/// [`series_rustdoc`], run.
+fn series_rustdoc_now(ws: &Workspace) -> Result<Vec<String>> {
     series::build_all(ws)?;
     let v = config::variant(FULL_VARIANT)?;
     let mut failures = Vec::new();

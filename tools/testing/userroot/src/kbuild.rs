@@ -14,11 +14,14 @@
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::{self, Variant};
 use crate::qemu::Arch;
-use crate::workspace::{elapsed, phase, run, step, Workspace};
+use crate::workspace::{
+    content_digest, elapsed, make_unless_made_from, phase, run, step, Workspace,
+};
 use crate::{image, Result};
 
 /// How often a long build says it is still going.
@@ -26,6 +29,9 @@ const PROGRESS: Duration = Duration::from_secs(60);
 /// Names the home of the build directory that is at the work path, so that
 /// an interrupted run can put it back.
 const HOME_MARK: &str = ".userroot-home";
+/// Written after a successful build of the kernel image: what it was built
+/// from.
+const BUILT_STAMP: &str = "userroot.built";
 
 /// Builds a variant's kernel image and returns its path.
 pub fn build(ws: &Workspace, v: &Variant) -> Result<PathBuf> {
@@ -39,29 +45,57 @@ pub fn build(ws: &Workspace, v: &Variant) -> Result<PathBuf> {
             rust_available(ws, v)?;
         }
     }
-    let extra = match v.builtin_image.map(image::find).transpose()? {
+    let (extra, builtin) = match v.builtin_image.map(image::find).transpose()? {
         // An uncompressed archive goes in as it is, damage and all:
         // usr/Makefile takes a `.cpio` source without rewriting it.
         Some(img) if img.kind == image::Kind::Cpio => {
             let cpio = image::build(ws, v.arch, img)?;
-            format!(
+            let extra = format!(
                 "CONFIG_INITRAMFS_SOURCE=\"{}\"\nCONFIG_INITRAMFS_COMPRESSION_NONE=y\n",
                 cpio.display()
-            )
+            );
+            (extra, Some(cpio))
         }
         // The kernel's own usr/Makefile turns a gen_init_cpio list into the
         // built-in initramfs and rebuilds it when a listed file changes.
         Some(img) => {
             let list = image::initramfs_list(ws, v.arch, img)?;
-            format!("CONFIG_INITRAMFS_SOURCE=\"{}\"\n", list.display())
+            let extra = format!("CONFIG_INITRAMFS_SOURCE=\"{}\"\n", list.display());
+            (extra, Some(list))
         }
-        None => String::new(),
+        None => (String::new(), None),
     };
     config::configure(ws, v, &extra)?;
     let image = dir.join(v.arch.kernel_image);
+    // What the kernel is built from, but for the source tree's files, whose
+    // timestamps are compared with the stamp's (see [`unchanged_since`]).
+    let key = format!(
+        "{}\n{}\n{}\n{}",
+        fs::read_to_string(dir.join("userroot.config"))?,
+        fs::read_to_string(ws.cache.join("src/VERSION"))?,
+        toolchain()?,
+        match &builtin {
+            Some(input) => content_digest(&[input])?,
+            None => String::new(),
+        }
+    );
+    let stamp = dir.join(BUILT_STAMP);
+    let same_key = fs::read_to_string(&stamp).ok().as_deref() == Some(key.as_str());
+    if image.exists() && same_key && unchanged_since(&ws.tree(), &stamp)? {
+        phase(
+            &format!("kernel {}", v.name),
+            start,
+            "reused, nothing changed",
+        );
+        return Ok(image);
+    }
     let mtime = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
     let before = mtime(&image);
     make(ws, v, &[image_target(v.arch)])?;
+    // Written after the build, so its time is later than every source the
+    // build read; any other make in the directory removes it (see
+    // [`with_build_dir`]).
+    fs::write(&stamp, key)?;
     let what = if mtime(&image) == before {
         "reused"
     } else {
@@ -69,6 +103,40 @@ pub fn build(ws: &Workspace, v: &Variant) -> Result<PathBuf> {
     };
     phase(&format!("kernel {}", v.name), start, what);
     Ok(image)
+}
+
+/// Whether nothing under `tree` (files and directories, so a removed file
+/// counts too) was modified after `stamp` was written.
+fn unchanged_since(tree: &Path, stamp: &Path) -> Result<bool> {
+    fn newest(p: &Path, than: SystemTime) -> Result<bool> {
+        for e in fs::read_dir(p)? {
+            let e = e?;
+            let meta = e.metadata()?;
+            if meta.modified()? > than || (meta.is_dir() && newest(&e.path(), than)?) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+    let Ok(than) = fs::metadata(stamp).and_then(|m| m.modified()) else {
+        return Ok(false);
+    };
+    Ok(fs::metadata(tree)?.modified()? <= than && !newest(tree, than)?)
+}
+
+/// The versions of the compilers and binding generator, which what a build
+/// makes depends on.
+pub fn toolchain() -> Result<String> {
+    static VERSIONS: OnceLock<String> = OnceLock::new();
+    if let Some(v) = VERSIONS.get() {
+        return Ok(v.clone());
+    }
+    let mut all = String::new();
+    for tool in ["clang", "rustc", "bindgen"] {
+        let out = run(Command::new(tool).arg("--version"))?;
+        all += &String::from_utf8_lossy(&out);
+    }
+    Ok(VERSIONS.get_or_init(|| all).clone())
 }
 
 /// The make target that builds an architecture's boot image.
@@ -87,7 +155,12 @@ fn derive(ws: &Workspace, base: &str, name: &str) -> Result<()> {
     ));
     let _ = fs::remove_dir_all(&to);
     run(Command::new("cp").arg("-a").arg(ws.build(base)).arg(&to))?;
-    for stale in ["userroot.config", "userroot-make.log", HOME_MARK] {
+    for stale in [
+        "userroot.config",
+        "userroot-make.log",
+        HOME_MARK,
+        BUILT_STAMP,
+    ] {
         let _ = fs::remove_file(to.join(stale));
     }
     Ok(())
@@ -96,12 +169,37 @@ fn derive(ws: &Workspace, base: &str, name: &str) -> Result<()> {
 /// Builds the `filesystems/pivot_root` kselftest the kselftest way, against
 /// the headers of the architecture's main kernel, linked static for the
 /// initramfs guest, and returns the binary.
+/// Built again only when its sources, the kernel source or the compiler
+/// changed.
 pub fn kselftest(ws: &Workspace, arch: &Arch) -> Result<PathBuf> {
     let v = main_variant(arch)?;
-    make(ws, v, &["headers"])?;
-    let out = ws.build(v.name);
-    with_build_dir(ws, v.name, |work| kselftest_in(&ws.tree(), work, arch))?;
-    Ok(out.join("kselftest/filesystems/pivot_root/pivot_root_test"))
+    let out = ws
+        .build(v.name)
+        .join("kselftest/filesystems/pivot_root/pivot_root_test");
+    let cc = run(Command::new(selftest_cc(arch)).arg("--version"))?;
+    let key = format!(
+        "{}\n{}\n{}",
+        fs::read_to_string(ws.cache.join("src/VERSION"))?,
+        content_digest(&[&ws
+            .tree()
+            .join("tools/testing/selftests/filesystems/pivot_root")])?,
+        String::from_utf8_lossy(&cc)
+    );
+    make_unless_made_from(&out, &key, || {
+        make(ws, v, &["headers"])?;
+        with_build_dir(ws, v.name, |work| kselftest_in(&ws.tree(), work, arch)).map(|_| ())
+    })?;
+    Ok(out)
+}
+
+/// The C compiler the kselftest is built with: the host's gcc, or the
+/// architecture's cross gcc.
+fn selftest_cc(arch: &Arch) -> String {
+    if arch.name == "x86_64" {
+        "gcc".to_string()
+    } else {
+        format!("{}-gcc", arch.triple)
+    }
 }
 
 /// The variant whose headers and `usr/gen_init_cpio` serve an architecture.
@@ -122,12 +220,10 @@ pub fn kselftest_in(tree: &Path, out: &Path, arch: &Arch) -> Result<PathBuf> {
         .arg(format!("O={}", out.display()))
         .arg(format!("ARCH={}", arch.name))
         .args(["TARGETS=filesystems/pivot_root", "LDFLAGS=-static"]);
-    if arch.name == "x86_64" {
-        cmd.arg("CC=gcc");
-    } else {
-        cmd.arg(format!("CROSS_COMPILE={}-", arch.triple))
-            .arg(format!("CC={}-gcc", arch.triple));
+    if arch.name != "x86_64" {
+        cmd.arg(format!("CROSS_COMPILE={}-", arch.triple));
     }
+    cmd.arg(format!("CC={}", selftest_cc(arch)));
     let status = cmd
         .env_remove("MAKEFLAGS")
         .env_remove("MFLAGS")
@@ -156,6 +252,25 @@ pub fn make(ws: &Workspace, v: &Variant, targets: &[&str]) -> Result<()> {
     make_as(ws, v.name, v.arch, targets)
 }
 
+/// Runs `f`, which works in build directory `name` but writes nothing its
+/// kernel image is built from (`make rustfmtcheck`, modpost run again): the
+/// image's stamp stays as it was, timestamp included.
+pub fn leaving_image<T>(ws: &Workspace, name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let stamp = ws.build(name).join(BUILT_STAMP);
+    let kept = fs::read(&stamp)
+        .ok()
+        .zip(fs::metadata(&stamp).and_then(|m| m.modified()).ok());
+    let result = f()?;
+    if let Some((content, mtime)) = kept {
+        fs::write(&stamp, content)?;
+        File::options()
+            .write(true)
+            .open(&stamp)?
+            .set_modified(mtime)?;
+    }
+    Ok(result)
+}
+
 /// Runs make in the build directory `name` for `arch`.
 pub fn make_as(ws: &Workspace, name: &str, arch: &Arch, targets: &[&str]) -> Result<()> {
     with_build_dir(ws, name, |work| {
@@ -175,6 +290,9 @@ pub fn with_build_dir<T>(
     fs::create_dir_all(&home)?;
     let lock = File::create(ws.build(".work.lock"))?;
     lock.lock()?;
+    // Whatever make does here, the kernel image's stamp no longer vouches
+    // for the directory; `build` writes it again.
+    let _ = fs::remove_file(home.join(BUILT_STAMP));
     put_back(&work)?;
     fs::write(home.join(HOME_MARK), home.to_string_lossy().as_bytes())?;
     fs::rename(&home, &work)?;

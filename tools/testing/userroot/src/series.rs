@@ -586,6 +586,8 @@ pub fn git(ws: &Workspace, _s: &Series) -> Result<Git> {
 const BUILD_VARIANT: &str = crate::gates::FULL_VARIANT;
 /// The build directory of the series' commits.
 const BUILD_DIR: &str = "series";
+/// The build directory of their `W=1` builds.
+const W1_DIR: &str = "series-w1";
 /// Objects of the files the series touches, compiled with `W=1` at every
 /// commit and compared with the base (headers: objects that include them).
 const W1_OBJECTS: &[&str] = &[
@@ -626,7 +628,7 @@ pub fn build_all(ws: &Workspace) -> Result<&'static [CommitBuild]> {
     let v = config::variant(BUILD_VARIANT)?;
     kbuild::build(ws, v)?;
     let config = fs::read(ws.build(v.name).join(".config"))?;
-    let salt = toolchain()? + &fs::read_to_string(ws.pristine().join(tree::STAMP))?;
+    let salt = kbuild::toolchain()? + &fs::read_to_string(ws.pristine().join(tree::STAMP))?;
     let mut borrowed = false;
     let built = build_each(ws, series, &git, v, &config, &salt, &mut borrowed);
     if borrowed {
@@ -690,17 +692,6 @@ fn build_each(
         });
     }
     Ok(builds)
-}
-
-/// The versions of the compilers and binding generator, which the results
-/// of a build depend on.
-fn toolchain() -> Result<String> {
-    let mut all = String::new();
-    for tool in ["clang", "rustc", "bindgen"] {
-        let out = run(Command::new(tool).arg("--version"))?;
-        all += &String::from_utf8_lossy(&out);
-    }
-    Ok(all)
 }
 
 /// Notes the timestamps of the touched files before the main tree gets a
@@ -787,27 +778,20 @@ impl Git {
 
 /// Builds the commit the main tree holds: the kernel image, the kselftest
 /// if the commit has it, then [`W1_OBJECTS`] again with `W=1`; returns those
-/// warnings.
+/// warnings. The `W=1` builds have a directory of their own: in the image's
+/// directory their command lines would make every commit's image build
+/// compile those objects again.
 fn build_commit(ws: &Workspace, v: &config::Variant, config: &[u8]) -> Result<Vec<String>> {
-    let dir = ws.build(BUILD_DIR);
-    if !dir.join(".config").exists() {
-        step("series: starting from a copy of the kunit kernel's build");
-        let _ = fs::remove_dir_all(&dir);
-        run(Command::new("cp").arg("-a").arg(ws.build(v.name)).arg(&dir))?;
-        let _ = fs::remove_file(dir.join(".userroot-home"));
-    }
-    fs::write(dir.join(".config"), config)?;
     let tree = ws.tree();
-    kbuild::with_build_dir(ws, BUILD_DIR, |work| {
-        let make = |targets: &[&str]| kbuild::make_in(ws, &tree, work, "series", v.arch, targets);
-        make(&["olddefconfig"])?;
+    let objects = in_copy_of(ws, v, BUILD_DIR, config, |make, work| {
         make(&["bzImage"])?;
         // A checkout removes a commit's files, not their directories.
         if tree.join(SELFTEST).join("pivot_root_test.c").exists() {
             make(&["headers"])?;
             kbuild::kselftest_in(&tree, work, v.arch)?;
         }
-        let objects: Vec<&str> = W1_OBJECTS
+        // The objects of the commit's files this configuration builds.
+        Ok(W1_OBJECTS
             .iter()
             .filter(|o| {
                 let stem = o.trim_end_matches(".o");
@@ -817,9 +801,11 @@ fn build_commit(ws: &Workspace, v: &config::Variant, config: &[u8]) -> Result<Ve
                     && work.join(o).exists()
             })
             .copied()
-            .collect();
+            .collect::<Vec<&str>>())
+    })?;
+    in_copy_of(ws, v, W1_DIR, config, |make, work| {
         for o in &objects {
-            fs::remove_file(work.join(o))?;
+            let _ = fs::remove_file(work.join(o));
         }
         let mut targets = objects.clone();
         targets.push("W=1");
@@ -832,6 +818,37 @@ fn build_commit(ws: &Workspace, v: &config::Variant, config: &[u8]) -> Result<Ve
             .collect();
         warnings.sort();
         Ok(warnings)
+    })
+}
+
+/// Runs `f` in build directory `name` (first made as a copy of `v`'s
+/// build) with `config` as its configuration, after `olddefconfig`; `f`
+/// gets a make for that directory and its work path.
+fn in_copy_of<T>(
+    ws: &Workspace,
+    v: &config::Variant,
+    name: &str,
+    config: &[u8],
+    f: impl FnOnce(&dyn Fn(&[&str]) -> Result<()>, &Path) -> Result<T>,
+) -> Result<T> {
+    let dir = ws.build(name);
+    if !dir.join(".config").exists() {
+        step(&format!(
+            "series: '{name}' starts from a copy of the {} kernel's build",
+            v.name
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        run(Command::new("cp").arg("-a").arg(ws.build(v.name)).arg(&dir))?;
+        for stale in [".userroot-home", "userroot.built"] {
+            let _ = fs::remove_file(dir.join(stale));
+        }
+    }
+    fs::write(dir.join(".config"), config)?;
+    let tree = ws.tree();
+    kbuild::with_build_dir(ws, name, |work| {
+        let make = |targets: &[&str]| kbuild::make_in(ws, &tree, work, name, v.arch, targets);
+        make(&["olddefconfig"])?;
+        f(&make, work)
     })
 }
 
