@@ -23,6 +23,12 @@ pub const FULL_VARIANT: &str = "kunit";
 /// compiles it differently (debug assertions, -O2, another architecture)
 /// and may leave a closure or a generic function out of line.
 pub const RESIDENT_VARIANTS: &[&str] = &[FULL_VARIANT, "rustdebug", "distro", "arm64"];
+/// [`unless_passed_before`]'s inputs: the whole tree.
+const WHOLE_TREE: &[&str] = &[""];
+/// What `make rustdoc` reads: the crates, the headers bindgen reads, the
+/// build scripts and the top Makefile (not `init/`, where our file is
+/// documented by [`rustdoc_own_file`]).
+const RUSTDOC_INPUTS: &[&str] = &["rust", "include", "arch", "scripts", "Makefile"];
 /// The kernels the gates need built.
 pub const KERNELS: &[&str] = &[FULL_VARIANT, "default", "rustdebug", "distro", "arm64"];
 
@@ -155,7 +161,7 @@ fn rustfmtcheck(ws: &Workspace) -> Result<Vec<String>> {
 /// rustc or clippy warning (only our object is compiled) or a warning that
 /// names our file.
 fn clippy(ws: &Workspace) -> Result<Vec<String>> {
-    unless_passed_before(ws, "clippy", clippy_now)
+    unless_passed_before(ws, "clippy", WHOLE_TREE, clippy_now)
 }
 
 /// [`clippy`], run.
@@ -176,14 +182,15 @@ fn clippy_now(ws: &Workspace) -> Result<Vec<String>> {
 }
 
 /// Runs a gate on the [`FULL_VARIANT`] kernel's sources unless it passed
-/// on the same ones before: the same tree (the series' last commit is the
-/// project's tree, checked when it is written, on the same Linux source),
-/// configuration and toolchain give the same findings. Only a pass is
-/// kept, as for the series' builds.
+/// on the same ones before: the same `inputs` (parts of the series' last
+/// commit, which is the project's tree, checked when it is written),
+/// Linux source, configuration and toolchain give the same findings. Only
+/// a pass is kept, as for the series' builds.
 fn unless_passed_before(
     ws: &Workspace,
     name: &str,
-    check: fn(&Workspace) -> Result<Vec<String>>,
+    inputs: &[&str],
+    check: impl FnOnce(&Workspace) -> Result<Vec<String>>,
 ) -> Result<Vec<String>> {
     use std::hash::{Hash, Hasher};
     let s = series::get(ws)?;
@@ -191,8 +198,10 @@ fn unless_passed_before(
     let v = config::variant(FULL_VARIANT)?;
     kbuild::build(ws, v)?;
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    git.run(&["rev-parse", &format!("{}^{{tree}}", series::BRANCH)])?
-        .hash(&mut h);
+    for part in inputs {
+        git.run(&["rev-parse", &format!("{}:{part}", series::BRANCH)])?
+            .hash(&mut h);
+    }
     fs::read(ws.build(v.name).join(".config"))?.hash(&mut h);
     fs::read(ws.pristine().join(crate::tree::STAMP))?.hash(&mut h);
     kbuild::toolchain()?.hash(&mut h);
@@ -475,20 +484,29 @@ pub fn new_findings(before: &[String], after: &[String]) -> Vec<String> {
 /// flags kbuild compiles it with, private items included, every rustdoc
 /// lint an error.
 fn series_rustdoc(ws: &Workspace) -> Result<Vec<String>> {
-    unless_passed_before(ws, "series-rustdoc", series_rustdoc_now)
+    series::build_all(ws)?;
+    let mut failures = unless_passed_before(ws, "make-rustdoc", RUSTDOC_INPUTS, make_rustdoc)?;
+    failures.extend(unless_passed_before(
+        ws,
+        "rustdoc-own-file",
+        WHOLE_TREE,
+        |ws| {
+            kbuild::leaving_image(ws, FULL_VARIANT, || {
+                kbuild::with_build_dir(ws, FULL_VARIANT, rustdoc_own_file)
+            })
+        },
+    )?);
+    Ok(failures)
 }
 
-/// [`series_rustdoc`], run.
-fn series_rustdoc_now(ws: &Workspace) -> Result<Vec<String>> {
-    series::build_all(ws)?;
-    let v = config::variant(FULL_VARIANT)?;
-    let mut failures = Vec::new();
-    if let Err(e) = kbuild::make(ws, v, &["rustdoc"]) {
-        failures.push(e.to_string());
-    }
-    let own = kbuild::with_build_dir(ws, v.name, rustdoc_own_file)?;
-    failures.extend(own);
-    Ok(failures)
+/// `make rustdoc`: the documentation of the kernel's crates.
+fn make_rustdoc(ws: &Workspace) -> Result<Vec<String>> {
+    Ok(
+        match kbuild::make(ws, config::variant(FULL_VARIANT)?, &["rustdoc"]) {
+            Ok(()) => Vec::new(),
+            Err(e) => vec![e.to_string()],
+        },
+    )
 }
 
 /// rustdoc on [`RUST_SOURCE`] with the command line kbuild compiled it with
