@@ -66,6 +66,7 @@ pub fn build(ws: &Workspace, v: &Variant) -> Result<PathBuf> {
         None => (String::new(), None),
     };
     config::configure(ws, v, &extra)?;
+    forget_incbin_objects(&dir)?;
     let image = dir.join(v.arch.kernel_image);
     // What the kernel is built from, but for the source tree's files, whose
     // timestamps are compared with the stamp's (see [`unchanged_since`]).
@@ -103,6 +104,28 @@ pub fn build(ws: &Workspace, v: &Variant) -> Result<PathBuf> {
     };
     phase(&format!("kernel {}", v.name), start, what);
     Ok(image)
+}
+
+/// Objects that embed another file by `.incbin`: the compressed kernel
+/// and the built-in initramfs.
+const INCBIN_OBJECTS: &[&str] = &["arch/x86/boot/compressed/piggy.o", "usr/initramfs_data.o"];
+/// Marks a build directory whose [`INCBIN_OBJECTS`] were made without
+/// ccache's depend mode.
+const INCBIN_MARK: &str = "userroot.incbin-direct";
+
+/// Once per build directory, removes the [`INCBIN_OBJECTS`] that ccache's
+/// depend mode may have served stale (see [`make_in`]), so that they are
+/// made again.
+fn forget_incbin_objects(dir: &Path) -> Result<()> {
+    if dir.join(INCBIN_MARK).exists() {
+        return Ok(());
+    }
+    for o in INCBIN_OBJECTS {
+        let _ = fs::remove_file(dir.join(o));
+    }
+    let _ = fs::remove_file(dir.join(BUILT_STAMP));
+    fs::write(dir.join(INCBIN_MARK), "")?;
+    Ok(())
 }
 
 /// Whether nothing under `tree` (files and directories, so a removed file
@@ -353,10 +376,13 @@ pub fn make_in(
         .env("CCACHE_DIR", ws.cache.join("ccache"))
         .env("CCACHE_BASEDIR", &ws.cache)
         .env("CCACHE_NOHASHDIR", "1")
-        // Hash the headers kbuild's -MMD lists rather than run the
-        // preprocessor first: a miss, the common case once build
-        // directories are derived, costs no extra preprocessing.
-        .env("CCACHE_DEPEND", "1")
+        // Not depend mode (CCACHE_DEPEND): ccache 4.7 does not look for
+        // `.incbin` there, and served a piggy.o holding an older kernel
+        // (arch/x86/boot/compressed/piggy.S includes the compressed
+        // vmlinux by `.incbin`; its text changes only with the sizes).
+        // Direct mode preprocesses on a miss, sees the `.incbin` and does
+        // not cache such an object.
+        .env_remove("CCACHE_DEPEND")
         .env("CCACHE_MAXSIZE", "8G")
         // `make test ARCH=arm64 T=x` would pass its variables down.
         .env_remove("MAKEFLAGS")
