@@ -697,14 +697,29 @@ fn build_each(
 /// Notes the timestamps of the touched files before the main tree gets a
 /// commit's versions.
 fn borrow_tree(ws: &Workspace, series: &Series) -> Result<()> {
-    let mut note = String::new();
-    for file in &series.touched {
-        let mtime = fs::metadata(ws.tree().join(file))
+    let mtime = |p: &Path| {
+        fs::metadata(ws.tree().join(p))
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
-        note += &format!("{mtime} {file}\n");
+            .map_or(0, |d| d.as_nanos())
+    };
+    let mut note = String::new();
+    let mut dirs = std::collections::BTreeSet::new();
+    for file in &series.touched {
+        note += &format!("{} {file}\n", mtime(Path::new(file)));
+        dirs.extend(
+            Path::new(file)
+                .ancestors()
+                .skip(1)
+                .filter(|d| !d.as_os_str().is_empty()),
+        );
+    }
+    // Their directories too: adding and removing files changes theirs,
+    // and a kernel build is redone when anything in the tree is newer
+    // than its stamp.
+    for dir in dirs {
+        note += &format!("D {} {}\n", mtime(dir), dir.display());
     }
     fs::write(root(ws).join(BORROWED), note)?;
     Ok(())
@@ -718,7 +733,12 @@ pub fn give_back_tree(ws: &Workspace) -> Result<()> {
         return Ok(());
     };
     let wanted = tree::wanted_files(ws)?;
+    let mut dirs = Vec::new();
     for line in note.lines() {
+        if let Some(dir) = line.strip_prefix("D ") {
+            dirs.push(dir);
+            continue;
+        }
         let (mtime, file) = line.split_once(' ').ok_or("bad tree-borrowed note")?;
         let path = ws.tree().join(file);
         let content = match wanted.get(Path::new(file)) {
@@ -742,6 +762,16 @@ pub fn give_back_tree(ws: &Workspace) -> Result<()> {
             None => {
                 let _ = fs::remove_file(&path);
             }
+        }
+    }
+    // Last, after the files in them were put back.
+    for line in dirs {
+        let (mtime, dir) = line.split_once(' ').ok_or("bad tree-borrowed note")?;
+        let nanos: u128 = mtime.parse()?;
+        let path = ws.tree().join(dir);
+        if nanos > 0 && path.is_dir() {
+            let at = format!("@{}.{:09}", nanos / 1_000_000_000, nanos % 1_000_000_000);
+            run(Command::new("touch").args(["-m", "-d", &at]).arg(&path))?;
         }
     }
     fs::remove_file(note_path)?;
