@@ -99,7 +99,7 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
          of instructions. Figures are median [min–max] over {boots} boots per cell \
          (one number when all agree); the boots of a table alternate between its \
          columns, boot by boot.\n",
-        fs::read_to_string(ws.cache.join("src/VERSION"))?.trim(),
+        ws.linux_source()?.trim(),
         v.name,
     )?;
 

@@ -203,7 +203,7 @@ fn unless_passed_before(
             .hash(&mut h);
     }
     fs::read(ws.build(v.name).join(".config"))?.hash(&mut h);
-    fs::read(ws.pristine().join(crate::tree::STAMP))?.hash(&mut h);
+    ws.linux_source()?.hash(&mut h);
     kbuild::toolchain()?.hash(&mut h);
     let passed = ws
         .cache

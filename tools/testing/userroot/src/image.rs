@@ -550,7 +550,7 @@ fn guest_program(ws: &Workspace, arch: &Arch, name: &str) -> Result<PathBuf> {
     let nolibc = tree.join("tools/include/nolibc");
     let key = format!(
         "{}\n{}",
-        fs::read_to_string(ws.cache.join("src/VERSION"))?,
+        ws.linux_source()?,
         content_digest(&[&src, &nolibc])?
     );
     make_unless_made_from(&bin, &key, || {

@@ -73,7 +73,7 @@ pub fn build(ws: &Workspace, v: &Variant) -> Result<PathBuf> {
     let key = format!(
         "{}\n{}\n{}\n{}",
         fs::read_to_string(dir.join("userroot.config"))?,
-        fs::read_to_string(ws.cache.join("src/VERSION"))?,
+        ws.linux_source()?,
         toolchain()?,
         match &builtin {
             Some(input) => content_digest(&[input])?,
@@ -171,7 +171,7 @@ fn image_target(arch: &Arch) -> &'static str {
 }
 
 /// Starts `name`'s build directory as a copy of `base`'s, timestamps kept.
-fn derive(ws: &Workspace, base: &str, name: &str) -> Result<()> {
+pub fn derive(ws: &Workspace, base: &str, name: &str) -> Result<()> {
     let to = ws.build(name);
     step(&format!(
         "kernel '{name}': starting from a copy of '{base}''s build"
@@ -202,7 +202,7 @@ pub fn kselftest(ws: &Workspace, arch: &Arch) -> Result<PathBuf> {
     let cc = run(Command::new(selftest_cc(arch)).arg("--version"))?;
     let key = format!(
         "{}\n{}\n{}",
-        fs::read_to_string(ws.cache.join("src/VERSION"))?,
+        ws.linux_source()?,
         content_digest(&[&ws
             .tree()
             .join("tools/testing/selftests/filesystems/pivot_root")])?,

@@ -628,7 +628,7 @@ pub fn build_all(ws: &Workspace) -> Result<&'static [CommitBuild]> {
     let v = config::variant(BUILD_VARIANT)?;
     kbuild::build(ws, v)?;
     let config = fs::read(ws.build(v.name).join(".config"))?;
-    let salt = kbuild::toolchain()? + &fs::read_to_string(ws.pristine().join(tree::STAMP))?;
+    let salt = kbuild::toolchain()? + &ws.linux_source()?;
     let mut borrowed = false;
     let built = build_each(ws, series, &git, v, &config, &salt, &mut borrowed);
     if borrowed {
@@ -863,15 +863,7 @@ fn in_copy_of<T>(
 ) -> Result<T> {
     let dir = ws.build(name);
     if !dir.join(".config").exists() {
-        step(&format!(
-            "series: '{name}' starts from a copy of the {} kernel's build",
-            v.name
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        run(Command::new("cp").arg("-a").arg(ws.build(v.name)).arg(&dir))?;
-        for stale in [".userroot-home", "userroot.built"] {
-            let _ = fs::remove_file(dir.join(stale));
-        }
+        kbuild::derive(ws, v.name, name)?;
     }
     fs::write(dir.join(".config"), config)?;
     let tree = ws.tree();

@@ -54,6 +54,13 @@ impl Workspace {
         self.cache.join("src/linux")
     }
 
+    /// Which Linux source the tree is made from (version and Debian
+    /// package), as the tree step recorded it: part of the key of
+    /// everything built from the tree.
+    pub fn linux_source(&self) -> Result<String> {
+        Ok(std::fs::read_to_string(self.cache.join("src/VERSION"))?)
+    }
+
     /// Copies of what was last written into the tree, to spot local edits.
     pub fn applied(&self) -> PathBuf {
         self.cache.join("src/applied")
