@@ -310,13 +310,14 @@ pub fn with_build_dir<T>(
 ) -> Result<T> {
     let home = ws.build(name);
     let work = ws.build(".work");
-    fs::create_dir_all(&home)?;
     let lock = File::create(ws.build(".work.lock"))?;
     lock.lock()?;
+    // An interrupted run may have left another directory at the work path.
+    put_back(&work)?;
+    fs::create_dir_all(&home)?;
     // Whatever make does here, the kernel image's stamp no longer vouches
     // for the directory; `build` writes it again.
     let _ = fs::remove_file(home.join(BUILT_STAMP));
-    put_back(&work)?;
     fs::write(home.join(HOME_MARK), home.to_string_lossy().as_bytes())?;
     fs::rename(&home, &work)?;
     let result = f(&work);
@@ -336,6 +337,8 @@ fn put_back(work: &Path) -> Result<()> {
             work.display()
         )
     })?);
+    // An empty one is what an interrupted run made before it moved in.
+    let _ = fs::remove_dir(&home);
     if home.exists() {
         return Err(format!(
             "{} is at the work path and at {}; remove one by hand",
