@@ -20,12 +20,16 @@
 //!
 //! After unpacking, [`initramfs_user_root_finish`] leaves everything as it
 //! is when the rdinit program is there: the user root is `/`. Otherwise, or
-//! when unpacking failed, it detaches the user root while it is still the
-//! root and gives the rootfs root back to every task that has the user root
-//! as its root or working directory (init, the kernel threads and the helpers
-//! forked meanwhile), each task's pair in one step, as `pivot_root(2)` does.
-//! The stock code then unpacks into rootfs exactly as before. Nothing here
-//! panics: every failure is reported and falls back to stock behaviour.
+//! when unpacking failed, every task that has the user root as its root or
+//! working directory (init, the kernel threads and the helpers forked
+//! meanwhile) gets the rootfs root back, each task's pair in one step, as
+//! `pivot_root(2)` does; then the user root is unmounted and freed, and the
+//! stock code unpacks into rootfs exactly as before. Every failure after the
+//! mount ends the same way, so the stock error handling runs as on a kernel
+//! without the user root. Nothing here panics.
+//!
+//! No closure or generic function of this file is used on an init path:
+//! `#[link_section]` does not reach their code, which would stay resident.
 //!
 //! The inputs are read from a private copy of the command line, because the
 //! rootfs mount has already consumed `initramfs_options=` in place and a
@@ -46,8 +50,6 @@ use kernel::str::CStr;
 
 const __LOG_PREFIX: &[u8] = b"initramfs\0";
 
-/// The user root's source in mountinfo: it holds what rootfs used to.
-const SOURCE: &CStr = c_str!("rootfs");
 /// The rdinit program when `rdinit=` is not given (see `init/main.c`).
 const DEFAULT_RDINIT: &CStr = c_str!("/init");
 
@@ -87,6 +89,15 @@ enum FsType {
 }
 
 impl FsType {
+    /// The type of the filesystem at the root, rootfs's.
+    #[link_section = ".init.text"]
+    fn of_root() -> Result<Self> {
+        let root = vfs::Path::lookup(c_str!("/"))?;
+        let fs = Self::from_magic(root.magic());
+        root.put();
+        Ok(fs)
+    }
+
     /// The type of a filesystem with the superblock magic `magic`; rootfs is
     /// tmpfs or ramfs, nothing else.
     #[link_section = ".init.text"]
@@ -239,12 +250,13 @@ pub unsafe extern "C" fn initramfs_user_root_mount() -> bool {
 
 /// The user root while it is mounted and entered.
 ///
-/// Released with [`Entered::release`] rather than `Drop`, as [`vfs::Path`].
+/// Released with [`Entered::release`] or [`Entered::leave`] rather than
+/// `Drop`, as [`vfs::Path`].
 struct Entered {
-    /// The rootfs root, to give back on a fallback.
-    rootfs: vfs::Path,
+    /// The rootfs root, which it covers.
+    below: vfs::Path,
     /// The root of the user root.
-    user_root: vfs::Path,
+    root: vfs::Path,
     /// Its filesystem.
     fs: FsType,
     /// The parameter whose value it was mounted with.
@@ -252,37 +264,19 @@ struct Entered {
 }
 
 impl Entered {
-    /// Mounts the user root and enters it; on failure leaves everything as
-    /// it was.
+    /// Mounts the user root on top of the rootfs root and makes it the root
+    /// and working directory of init and the kernel threads, which share one
+    /// `fs_struct`, with the options of [`options_param`]. `rootflags=` that
+    /// would make it read-only or that its filesystem rejects are dropped
+    /// with a warning: they were meant for a root the kernel mounts, and
+    /// without `root=` it mounts none. `initramfs_options=` are always used.
+    /// On failure nothing is mounted.
     #[link_section = ".init.text"]
     fn enter(cmdline: &Cmdline) -> Result<Self> {
-        let rootfs = vfs::Path::lookup(c_str!("/"))?;
-        match Self::mount_on(rootfs, cmdline) {
-            Ok(entered) => {
-                // Init and the kernel threads share one `fs_struct`, whose
-                // root and working directory are the rootfs root: both become
-                // the user root in one step.
-                vfs::chroot_fs_refs(&entered.rootfs, &entered.user_root);
-                Ok(entered)
-            }
-            Err((rootfs, e)) => {
-                rootfs.put();
-                Err(e)
-            }
-        }
-    }
-
-    /// Mounts the user root on top of `rootfs`, the rootfs root, with the
-    /// options of [`options_param`]. `rootflags=` that would make it
-    /// read-only or that its filesystem rejects are dropped with a warning:
-    /// they were meant for a root the kernel mounts, and without `root=` it
-    /// mounts none. `initramfs_options=` are always used.
-    #[link_section = ".init.text"]
-    fn mount_on(rootfs: vfs::Path, cmdline: &Cmdline) -> Result<Self, (vfs::Path, Error)> {
-        let fs = FsType::from_magic(rootfs.magic());
+        let fs = FsType::of_root()?;
         let mut options = options_param(
-            cmdline.get(Param::InitramfsOptions).is_some(),
-            cmdline.get(Param::Rootflags).is_some(),
+            cmdline.has(Param::InitramfsOptions),
+            cmdline.has(Param::Rootflags),
             cmdline.has_root(),
         );
         if let Some(Param::Rootflags) = options {
@@ -295,72 +289,66 @@ impl Entered {
                 options = None;
             }
         }
-        if let Err(e) = Self::mount(fs, options, cmdline) {
-            let Some(Param::Rootflags) = options else {
-                return Err((rootfs, e));
-            };
-            pr_warn!(
-                "rootflags=\"{}\" rejected by the user root ({}): error {}; mounting it without them\n",
-                cmdline.value(Param::Rootflags),
-                fs.name(),
-                e.to_errno()
-            );
-            options = None;
-            if let Err(e) = Self::mount(fs, options, cmdline) {
-                return Err((rootfs, e));
+        match Self::mount(fs, options, cmdline) {
+            Ok(entered) => Ok(entered),
+            Err(e) => {
+                let Some(Param::Rootflags) = options else {
+                    return Err(e);
+                };
+                pr_warn!(
+                    "rootflags=\"{}\" rejected by the user root ({}): error {}; mounting it without them\n",
+                    cmdline.value(Param::Rootflags),
+                    fs.name(),
+                    e.to_errno()
+                );
+                Self::mount(fs, None, cmdline)
             }
         }
-        let mut user_root = rootfs.get();
-        if !user_root.follow_down() {
-            // Nothing else mounts at this point of the boot: what was just
-            // mounted on "/" is there.
-            user_root.put();
-            return Err((rootfs, code::ENOENT));
-        }
+    }
+
+    /// Mounts an instance of `fs` on top of the root with the value of
+    /// `options`, and enters it.
+    #[link_section = ".init.text"]
+    fn mount(fs: FsType, options: Option<Param>, cmdline: &Cmdline) -> Result<Self> {
+        let data = match options {
+            Some(param) => Some(cmdline.value(param)),
+            None => None,
+        };
+        let (below, root) = vfs::enter_mount(fs.name(), data)?;
         Ok(Self {
-            rootfs,
-            user_root,
+            below,
+            root,
             fs,
             options,
         })
     }
 
-    /// Mounts an instance of `fs` on top of "/" with the value of `options`.
+    /// Gives the user root up: every task whose root or working directory
+    /// it is (init, the kernel threads, usermode helpers forked meanwhile
+    /// and waiting for the initramfs) gets the rootfs root instead, each
+    /// task's pair in one step; then it is unmounted and freed. Whatever
+    /// fails, the tasks have the rootfs root afterwards, and the caller
+    /// goes on as the stock kernel does.
     #[link_section = ".init.text"]
-    fn mount(fs: FsType, options: Option<Param>, cmdline: &Cmdline) -> Result {
-        let data = options.map(|param| cmdline.value(param));
-        // No relatime: rootfs, mounted by the kernel, has none either.
-        let flags = bindings::MS_STRICTATIME as usize;
-        vfs::mount(SOURCE, c_str!("/"), Some(fs.name()), flags, data)
-    }
-
-    /// Gives the user root up and returns `false`; returns `true` if it has
-    /// to stay the root.
-    ///
-    /// It is detached while it is still the root, so that a task that
-    /// copies the root meanwhile keeps a tree that holds the archives. Then
-    /// every task whose root or working directory it is (init, the kernel
-    /// threads, usermode helpers forked meanwhile and waiting for the
-    /// initramfs) gets the rootfs root instead, each task's pair in one step.
-    /// Its memory goes with the last reference.
-    #[link_section = ".init.text"]
-    fn leave(&self) -> bool {
-        if let Err(e) = vfs::umount(c_str!("/"), bindings::MNT_DETACH as c_int) {
-            pr_err!(
-                "cannot detach the user root: error {}; keeping it as /\n",
+    fn leave(self) {
+        match vfs::leave_mount(self.root, &self.below) {
+            Ok(()) => {}
+            Err(e) if e.to_errno() == code::EBUSY.to_errno() => {
+                pr_warn!("the user root stayed in use; detached it lazily\n")
+            }
+            Err(e) => pr_err!(
+                "cannot unmount the user root: error {}; rootfs is the root again\n",
                 e.to_errno()
-            );
-            return true;
+            ),
         }
-        vfs::chroot_fs_refs(&self.user_root, &self.rootfs);
-        false
+        self.below.put();
     }
 
-    /// Drops the references.
+    /// Drops the references, keeping the user root as the root.
     #[link_section = ".init.text"]
     fn release(self) {
-        self.user_root.put();
-        self.rootfs.put();
+        self.root.put();
+        self.below.put();
     }
 }
 
@@ -383,10 +371,13 @@ pub unsafe extern "C" fn initramfs_user_root_finish(unpack_error: *const c_char)
     let Some(Pending { entered, cmdline }) = (unsafe { (*PENDING.0.get()).take() }) else {
         return false;
     };
-    let rdinit_name = cmdline.get(Param::Rdinit).unwrap_or(DEFAULT_RDINIT);
+    let rdinit_name = match cmdline.get(Param::Rdinit) {
+        Some(name) => name,
+        None => DEFAULT_RDINIT,
+    };
     // An absolute symlink at the rdinit path resolves inside the user root,
     // as it will for init.
-    let has_rdinit = vfs::eaccess(rdinit_name).is_ok();
+    let has_rdinit = matches!(vfs::eaccess(rdinit_name), Ok(()));
 
     let kept = match Outcome::decide(unpack_error.is_null(), has_rdinit) {
         Outcome::Keep => {
@@ -401,26 +392,30 @@ pub unsafe extern "C" fn initramfs_user_root_finish(unpack_error: *const c_char)
                     entered.fs.name()
                 ),
             }
+            entered.release();
             true
         }
+        // Info, not an error: the stock code that runs next reports the
+        // error itself, as it would without the user root.
         Outcome::NoInit => {
             pr_info!(
                 "no {} in the initramfs; unmounting the user root\n",
                 rdinit_name
             );
-            entered.leave()
+            entered.leave();
+            false
         }
         Outcome::UnpackFailed => {
             // SAFETY: Not NULL here, and a valid string by the caller's contract.
             let msg = unsafe { CStr::from_char_ptr(unpack_error) };
-            pr_err!(
+            pr_info!(
                 "unpacking into the user root failed ({}); unpacking into rootfs\n",
                 msg
             );
-            entered.leave()
+            entered.leave();
+            false
         }
     };
-    entered.release();
     cmdline.free();
     kept
 }
@@ -446,22 +441,26 @@ impl Param {
         if !matches!(name.as_bytes().first(), Some(b'r' | b'i')) {
             return None;
         }
-        let is = |want: &CStr| {
-            // SAFETY: Both are valid NUL-terminated strings.
-            unsafe { bindings::parameq(name.as_char_ptr(), want.as_char_ptr()) }
-        };
-        if is(c_str!("root")) {
+        if param_is(name, c_str!("root")) {
             Some(Param::Root)
-        } else if is(c_str!("rootflags")) {
+        } else if param_is(name, c_str!("rootflags")) {
             Some(Param::Rootflags)
-        } else if is(c_str!("initramfs_options")) {
+        } else if param_is(name, c_str!("initramfs_options")) {
             Some(Param::InitramfsOptions)
-        } else if is(c_str!("rdinit")) {
+        } else if param_is(name, c_str!("rdinit")) {
             Some(Param::Rdinit)
         } else {
             None
         }
     }
+}
+
+/// Whether the parameter name `name` is `want`, as the kernel compares
+/// parameter names.
+#[link_section = ".init.text"]
+fn param_is(name: &CStr, want: &CStr) -> bool {
+    // SAFETY: Both are valid NUL-terminated strings.
+    unsafe { bindings::parameq(name.as_char_ptr(), want.as_char_ptr()) }
 }
 
 /// A private, parsed copy of the kernel command line (bootconfig included).
@@ -524,10 +523,19 @@ impl Cmdline {
         Some(unsafe { CStr::from_char_ptr(value) })
     }
 
+    /// Whether `param` was given with a value.
+    #[link_section = ".init.text"]
+    fn has(&self, param: Param) -> bool {
+        !self.values[param as usize].is_null()
+    }
+
     /// The value of `param`, empty if it was not given with one.
     #[link_section = ".init.text"]
     fn value(&self, param: Param) -> &CStr {
-        self.get(param).unwrap_or(c_str!(""))
+        match self.get(param) {
+            Some(value) => value,
+            None => c_str!(""),
+        }
     }
 
     /// Whether a non-empty `root=` was given.
@@ -582,36 +590,19 @@ mod vfs {
     pub(super) struct Path(bindings::path);
 
     impl Path {
+        /// No path, to be filled in.
+        const EMPTY: Self = Self(bindings::path {
+            mnt: ptr::null_mut(),
+            dentry: ptr::null_mut(),
+        });
+
         /// Looks `name` up.
         #[link_section = ".init.text"]
         pub(super) fn lookup(name: &CStr) -> Result<Self> {
-            let mut path = bindings::path {
-                mnt: ptr::null_mut(),
-                dentry: ptr::null_mut(),
-            };
+            let mut path = Self::EMPTY;
             // SAFETY: `name` is a valid string, `path` a valid out-parameter.
-            to_result(unsafe { bindings::kern_path(name.as_char_ptr(), 0, &mut path) })?;
-            Ok(Self(path))
-        }
-
-        /// Another reference to the same path.
-        #[link_section = ".init.text"]
-        pub(super) fn get(&self) -> Self {
-            // SAFETY: `self.0` is a live path.
-            unsafe { bindings::path_get(&self.0) };
-            Self(bindings::path {
-                mnt: self.0.mnt,
-                dentry: self.0.dentry,
-            })
-        }
-
-        /// Moves to the root of the mount on top of this path; `false` if
-        /// there is none.
-        #[link_section = ".init.text"]
-        pub(super) fn follow_down(&mut self) -> bool {
-            // SAFETY: `self.0` is a live path; on success the function moves
-            // its references to the mount on top.
-            unsafe { bindings::follow_down_one(&mut self.0) != 0 }
+            to_result(unsafe { bindings::kern_path(name.as_char_ptr(), 0, &mut path.0) })?;
+            Ok(path)
         }
 
         /// Drops the references.
@@ -632,31 +623,15 @@ mod vfs {
         }
     }
 
-    /// Gives every task whose root or working directory is `old` the path
-    /// `new` instead, as `pivot_root(2)` does: each task's pair in one step,
-    /// under its `fs_struct` lock, so that a copy of it is never half done.
+    /// Mounts `fstype` on top of the root and enters it, with
+    /// `init_enter_mount()`; returns the covered root and the new one.
+    ///
+    /// The options go in a zeroed page-sized copy: `path_mount()` takes them
+    /// as a page, as `mount(2)` copies them, parses them in place and writes
+    /// a NUL at `data[PAGE_SIZE - 1]` (`mount_root_generic()` does the same
+    /// for `rootflags=`).
     #[link_section = ".init.text"]
-    pub(super) fn chroot_fs_refs(old: &Path, new: &Path) {
-        // SAFETY: Both paths are live; the function takes its own references.
-        unsafe { bindings::chroot_fs_refs(&old.0, &new.0) };
-    }
-
-    /// `mount(2)` for the kernel. `init_mount()` takes the options as a
-    /// page, as `mount(2)` copies them: it parses them in place and writes
-    /// a NUL at `data[PAGE_SIZE - 1]`. So they go into a page-sized copy,
-    /// as `mount_root_generic()` does for `rootflags=`.
-    #[link_section = ".init.text"]
-    pub(super) fn mount(
-        source: &CStr,
-        target: &CStr,
-        fstype: Option<&CStr>,
-        flags: usize,
-        options: Option<&CStr>,
-    ) -> Result {
-        let fstype = match fstype {
-            Some(fstype) => fstype.as_char_ptr(),
-            None => ptr::null(),
-        };
+    pub(super) fn enter_mount(fstype: &CStr, options: Option<&CStr>) -> Result<(Path, Path)> {
         let mut data: *mut c_char = ptr::null_mut();
         if let Some(o) = options {
             let len = o.as_bytes().len();
@@ -679,28 +654,31 @@ mod vfs {
             // `len < PAGE_SIZE` leaves the copy NUL-terminated.
             unsafe { ptr::copy_nonoverlapping(o.as_char_ptr(), data, len) };
         }
-        // SAFETY: The strings are valid; `data` is NULL or a page-sized,
-        // NUL-terminated copy that nothing else uses.
+        let mut below = Path::EMPTY;
+        let mut root = Path::EMPTY;
+        // SAFETY: `fstype` is a valid string; `data` is NULL or a page-sized,
+        // NUL-terminated copy that nothing else uses; the paths are valid
+        // out-parameters, filled with references only on success.
         let ret = unsafe {
-            bindings::init_mount(
-                source.as_char_ptr(),
-                target.as_char_ptr(),
-                fstype,
-                flags,
-                data.cast(),
-            )
+            bindings::init_enter_mount(fstype.as_char_ptr(), data.cast(), &mut below.0, &mut root.0)
         };
-        // SAFETY: `data` is NULL or came from `krealloc()`; `init_mount()`
-        // keeps no reference to it.
+        // SAFETY: `data` is NULL or came from `krealloc()`; the mount keeps
+        // no reference to it.
         unsafe { bindings::kfree(data.cast::<c_void>()) };
-        to_result(ret)
+        to_result(ret)?;
+        Ok((below, root))
     }
 
-    /// `umount2(2)` for the kernel.
+    /// Gives `below` back to every task that has `root` as its root or
+    /// working directory and unmounts `root`'s mount, with
+    /// `init_leave_mount()`: `Ok` when it is freed, `EBUSY` when it had to
+    /// be detached lazily.
     #[link_section = ".init.text"]
-    pub(super) fn umount(target: &CStr, flags: c_int) -> Result {
-        // SAFETY: `target` is a valid string.
-        to_result(unsafe { bindings::init_umount(target.as_char_ptr(), flags) })
+    pub(super) fn leave_mount(root: Path, below: &Path) -> Result {
+        let mut root = root;
+        // SAFETY: Both paths are live; the function drops `root`'s
+        // references, which are not used after this.
+        to_result(unsafe { bindings::init_leave_mount(&mut root.0, &below.0) })
     }
 
     /// Whether `name` exists and may be accessed, as `kernel_init` checks
@@ -806,6 +784,15 @@ mod tests {
         );
     }
 
+    /// The value of `param` in `cmdline`, as bytes.
+    #[link_section = ".init.text"]
+    fn value_of(cmdline: &Cmdline, param: Param) -> Option<&[u8]> {
+        match cmdline.get(param) {
+            Some(value) => Some(value.as_bytes()),
+            None => None,
+        }
+    }
+
     #[link_section = ".init.text"]
     extern "C" fn command_line_parsing(_test: *mut kunit) {
         let line = c_str!(
@@ -816,21 +803,20 @@ mod tests {
             check!("command_line_parsing", false);
             return;
         };
-        let get = |p| cmdline.get(p).map(CStr::as_bytes);
         check!(
             "command_line_parsing",
-            get(Param::Root) == Some(b"/dev/vda")
+            value_of(&cmdline, Param::Root) == Some(b"/dev/vda")
         );
         check!("command_line_parsing", cmdline.has_root());
         // The last one before `--` wins; what follows `--` is init's.
-        check!("command_line_parsing", get(Param::Rdinit) == Some(b"/b"));
+        check!("command_line_parsing", value_of(&cmdline, Param::Rdinit) == Some(b"/b"));
         // Quotes are stripped and commas kept; `-` stands for `_`.
         check!(
             "command_line_parsing",
-            get(Param::InitramfsOptions) == Some(b"size=1m,mode=0755")
+            value_of(&cmdline, Param::InitramfsOptions) == Some(b"size=1m,mode=0755")
         );
         // A parameter without a value has none.
-        check!("command_line_parsing", get(Param::Rootflags).is_none());
+        check!("command_line_parsing", value_of(&cmdline, Param::Rootflags).is_none());
         check!(
             "command_line_parsing",
             cmdline.value(Param::Rootflags).is_empty()
@@ -846,12 +832,17 @@ mod tests {
         cmdline.free();
     }
 
+    /// What `KBUILD_MODNAME` is for this object, and what `KUNIT_CASE()`
+    /// puts in every case of a C suite: `kunit.filter=module=...` reads it.
+    const MODULE_NAME: &CStr = c_str!("initramfs_user_root");
+
     #[link_section = ".init.text"]
     const fn case(name: &'static CStr, run: extern "C" fn(*mut kunit)) -> kunit_case {
         // SAFETY: All-zero is a valid `kunit_case` (no parameters, no attributes).
         let mut case: kunit_case = unsafe { core::mem::zeroed() };
         case.run_case = Some(run);
         case.name = name.as_char_ptr();
+        case.module_name = MODULE_NAME.as_char_ptr().cast_mut();
         case
     }
 

@@ -53,10 +53,12 @@ pub const PATCHES: &[Patch] = &[
         parts: &[Part::Hunks("init/initramfs.c.patch", &[1, 2])],
     },
     Patch {
-        message: "0002-fs-chroot-fs-refs.txt",
+        message: "0002-fs-init-enter-leave-mount.txt",
         parts: &[
+            Part::File("fs/init.c.patch"),
             Part::File("fs/internal.h.patch"),
-            Part::File("include/linux/fs_struct.h.patch"),
+            Part::File("fs/namespace.c.patch"),
+            Part::File("include/linux/init_syscalls.h.patch"),
         ],
     },
     Patch {
@@ -595,7 +597,7 @@ const W1_OBJECTS: &[&str] = &[
     "init/do_mounts.o",
     "init/do_mounts_initrd.o",
     "init/initramfs_user_root.o",
-    "fs/fs_struct.o",
+    "fs/init.o",
     "fs/namespace.o",
 ];
 /// The kselftest directory the series adds.
