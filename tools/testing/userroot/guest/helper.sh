@@ -10,6 +10,8 @@
 # their links.
 b=/bin/busybox
 name=${0##*/}
+# The root it runs from, by device: rootfs, a user root, or the disk.
+echo "UR-HELPER-ROOT $($b stat -c %d /)" >/dev/kmsg
 if [ "$name" = hotplug ]; then
 	echo "UR-HELPER hotplug $ACTION $DEVPATH" >/dev/kmsg
 else

@@ -67,6 +67,9 @@ fi
 mount -t proc proc /proc
 say "init=$0"
 say "mem_available_kb=$(meminfo_kb MemAvailable)"
+# Free pages, those on the per-CPU lists included, which MemAvailable
+# leaves out: pages freed just before vary it by a few hundred KiB.
+say "free_pages=$(awk '/pages free/ { f += $3 } $1 == "count:" { c += $2 } END { print f + c }' /proc/zoneinfo)"
 # The kselftest, as shipped, before anything here changes the root.
 if [ -x /bin/pivot_root_test ]; then
 	if [ -d /tmp ]; then
@@ -265,6 +268,7 @@ helpers)
 		say "${h}_runs=$(dmesg | grep -c "UR-HELPER $h ")"
 		say "${h}_calls=$(dmesg | sed -n "s/.*UR-HELPER $h //p" | sort | md5sum | cut -c1-32)"
 	done
+	say "helper_roots=$(dmesg | sed -n 's/.*UR-HELPER-ROOT //p' | sort -u | tr '\n' ' ')"
 	;;
 lxc)
 	lxc_container

@@ -226,9 +226,11 @@ fn unless_passed_before(
 /// in vmlinux.
 fn resident_text_and_modpost(ws: &Workspace) -> Result<Vec<String>> {
     let mut failures = Vec::new();
+    let mut levels = Vec::new();
     for name in RESIDENT_VARIANTS {
         let v = config::variant(name)?;
         kbuild::build(ws, v)?;
+        levels.push(rust_opt_level(&ws.build(name).join(".config"))?);
         failures.extend(
             resident_text(&ws.build(name).join(RUST_OBJECT))?
                 .into_iter()
@@ -240,7 +242,25 @@ fn resident_text_and_modpost(ws: &Workspace) -> Result<Vec<String>> {
                 .map(|f| format!("{name}: {f}")),
         );
     }
+    for wanted in ["-Os", "-O2"] {
+        if !levels.contains(&wanted) {
+            failures.push(format!("no build at {wanted} among {RESIDENT_VARIANTS:?}"));
+        }
+    }
     Ok(failures)
+}
+
+/// The optimisation level the kernel's Makefile gives rustc for a
+/// `.config`: `-Copt-level=s` with `CC_OPTIMIZE_FOR_SIZE`, else `2`.
+fn rust_opt_level(config: &Path) -> Result<&'static str> {
+    let text = fs::read_to_string(config)?;
+    Ok(
+        if text.lines().any(|l| l == "CONFIG_CC_OPTIMIZE_FOR_SIZE=y") {
+            "-Os"
+        } else {
+            "-O2"
+        },
+    )
 }
 
 /// Core's code that the compiler instantiates in the object and that may

@@ -192,6 +192,41 @@ pub const IMAGES: &[Image] = &[
         ],
         ..STANDARD
     },
+    // The same helpers without /init: a disk boot gives the user root up
+    // while the boot's uevent helpers are forked.
+    Image {
+        name: "helpers-no-init",
+        entries: &[
+            Entry::Node("/dev/console", 5, 1),
+            Entry::Node("/dev/kmsg", 1, 11),
+            Entry::Exec("/sbin/hotplug", "helper.sh"),
+            Entry::Exec("/sbin/modprobe", "helper.sh"),
+        ],
+        ..STANDARD
+    },
+    // What distributions put before the initramfs: an uncompressed early
+    // cpio with CPU microcode. Alone, it is the initramfs of a disk boot.
+    Image {
+        name: "microcode-only",
+        kind: Kind::Cpio,
+        base: &[],
+        entries: &[
+            Entry::Dir("/kernel"),
+            Entry::Dir("/kernel/x86"),
+            Entry::Dir("/kernel/x86/microcode"),
+            Entry::File("/kernel/x86/microcode/GenuineIntel.bin", 4096),
+        ],
+        ..STANDARD
+    },
+    // A large initramfs without /init, for the memory of a fallback.
+    Image {
+        name: "no-init-large",
+        entries: &[
+            Entry::Node("/dev/console", 5, 1),
+            Entry::Filler("/filler", 64),
+        ],
+        ..STANDARD
+    },
     // Hard links in an uncompressed archive that ends before its trailer,
     // and no /init: the archive is unpacked a second time, into rootfs,
     // where the uevent helper lists what it finds.

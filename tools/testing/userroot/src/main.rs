@@ -62,6 +62,10 @@ fn main() -> ExitCode {
 fn run(args: &[String]) -> Result<bool> {
     let ws = Workspace::discover()?;
     let arg = |i: usize| args.get(i).map(String::as_str);
+    let _lock = match arg(0) {
+        Some("list" | "-h" | "--help" | "help") | None => None,
+        Some(_) => Some(ws.lock()?),
+    };
     match arg(0) {
         Some("tree") => {
             tree::materialise(&ws)?;

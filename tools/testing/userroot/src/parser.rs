@@ -14,6 +14,9 @@ pub struct Report {
     /// Kernel lines that mean something went wrong (panic, oops, BUG,
     /// WARNING, any part of a splat, a failed KUnit case).
     pub trouble: Vec<String>,
+    /// The kernel's own lines, without their timestamps; with
+    /// `console_msg_format=syslog` each starts with its `<level>`.
+    pub kernel: Vec<String>,
 }
 
 impl Report {
@@ -59,6 +62,9 @@ pub fn parse(log: &str) -> Report {
         if TROUBLE.iter().any(|t| line.contains(t)) || kernel_ktap_failure(line) {
             report.trouble.push(line.to_string());
         }
+        if let Some(msg) = kernel_message(line) {
+            report.kernel.push(msg);
+        }
         if let Some(at) = line.find("UR: ") {
             let kv = &line[at + 4..];
             match kv.split_once('=') {
@@ -71,6 +77,26 @@ pub fn parse(log: &str) -> Report {
         }
     }
     report
+}
+
+/// A kernel line's message with its `<level>`, if it has one, and without
+/// its timestamp: `<6>[    1.234567] text` gives `<6>text`. Lines that do
+/// not start as printk's do (guest output) give nothing.
+fn kernel_message(line: &str) -> Option<String> {
+    let (level, rest) = match line.strip_prefix('<') {
+        Some(r) => {
+            let (n, rest) = r.split_once('>')?;
+            if n.is_empty() || !n.chars().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            (&line[..n.len() + 2], rest)
+        }
+        None => ("", line),
+    };
+    let (stamp, msg) = rest.strip_prefix('[')?.split_once("] ")?;
+    let stamp = stamp.trim();
+    (stamp.contains('.') && stamp.chars().all(|c| c.is_ascii_digit() || c == '.'))
+        .then(|| format!("{level}{msg}"))
 }
 
 /// Whether a KTAP `not ok` follows a printk timestamp: a kernel line, even
@@ -102,6 +128,14 @@ mod tests {
     fn recorded(name: &str) -> Report {
         let path = format!("{}/testdata/{name}", env!("CARGO_MANIFEST_DIR"));
         parse(&std::fs::read_to_string(path).unwrap())
+    }
+
+    #[test]
+    fn kernel_lines_lose_their_timestamps_and_keep_their_level() {
+        let r = parse(
+            "<6>[    1.250000] initramfs: hello\n[    2.5] plain\nUR: x=1\n<x>[ 1.0] no\n[abc] no\n",
+        );
+        assert_eq!(r.kernel, ["<6>initramfs: hello", "plain"]);
     }
 
     #[test]

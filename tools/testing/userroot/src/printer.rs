@@ -6,6 +6,7 @@
 pub struct Tap {
     passed: usize,
     failed: usize,
+    skipped: usize,
 }
 
 impl Tap {
@@ -18,7 +19,7 @@ impl Tap {
 
     /// Prints one result; `failures` empty means it passed.
     pub fn result(&mut self, name: &str, failures: &[String], note: &str) {
-        let n = self.passed + self.failed + 1;
+        let n = self.passed + self.failed + self.skipped + 1;
         if failures.is_empty() {
             self.passed += 1;
             println!("ok {n} - {name} # {note}");
@@ -31,9 +32,24 @@ impl Tap {
         }
     }
 
-    /// Prints the closing line; true when nothing failed.
+    /// Prints a test that was not run, and why.
+    pub fn skip(&mut self, name: &str, why: &str) {
+        self.skipped += 1;
+        let n = self.passed + self.failed + self.skipped;
+        println!("ok {n} - {name} # SKIP {why}");
+    }
+
+    /// Prints the closing line, with the skipped ones if any; true when
+    /// nothing failed.
     pub fn finish(&self) -> bool {
-        println!("{} passed, {} failed", self.passed, self.failed);
+        if self.skipped == 0 {
+            println!("{} passed, {} failed", self.passed, self.failed);
+        } else {
+            println!(
+                "{} passed, {} failed, {} skipped",
+                self.passed, self.failed, self.skipped
+            );
+        }
         self.failed == 0
     }
 }

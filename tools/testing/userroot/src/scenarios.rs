@@ -45,6 +45,17 @@ pub enum Check {
     Is(&'static str, &'static str),
     /// The kernel log has this text.
     Logs(&'static str),
+    /// The kernel log lacks this text.
+    NotLogs(&'static str),
+    /// The kernel lines of the boot path (see [`BOOT_PATH`]), levels
+    /// included, are the other scenario's, but for one line starting with
+    /// each of the first list here and one starting with each of the second
+    /// there.
+    LogAsTwin(
+        &'static str,
+        &'static [&'static str],
+        &'static [&'static str],
+    ),
     /// The guest reported a number for `key` of at least this.
     AtLeast(&'static str, u64),
     /// The guest reported for `key` what it reported in the other scenario.
@@ -116,8 +127,50 @@ const DISK: &[Check] = &[
     Check::Is("umount_old", "ok"),
 ];
 
-/// What no boot may log.
-const NEVER: &[&str] = &["initramfs: cannot detach the user root"];
+/// What no boot may log: the user root's failures after its mount.
+const NEVER: &[&str] = &[
+    "initramfs: cannot unmount the user root",
+    "initramfs: the user root stayed in use",
+];
+
+/// Kernel lines of the unpacking and root-mounting code, by the words in
+/// them, for [`Check::LogAsTwin`]. The command line's echo differs by the
+/// switch itself and is left out.
+const BOOT_PATH: &[&str] = &[
+    "initramfs",
+    "Initramfs",
+    "initrd",
+    "rootfs",
+    "RAMDISK",
+    "ramdisk",
+    "VFS:",
+    "Unpacking",
+    "Trying to unpack",
+    "user root",
+    "Freeing",
+    "/dev/ram",
+    "microcode",
+    "Kernel panic",
+    "Run /",
+];
+
+/// The lines of [`BOOT_PATH`] in a boot's kernel log.
+fn boot_path(r: &Report) -> Vec<&str> {
+    r.kernel
+        .iter()
+        .map(String::as_str)
+        .filter(|l| {
+            BOOT_PATH.iter().any(|w| l.contains(w))
+                && !l.contains("Command line:")
+                && !l.contains("command line:")
+        })
+        .collect()
+}
+
+/// What the switch-off twin logs that a boot with the user root does not.
+const SWITCHED_OFF: &str = "<6>initramfs: user root disabled by initramfs_user_root=";
+/// What a fallback for want of an rdinit program adds to stock's log.
+const NO_INIT_INFO: &str = "<6>initramfs: no /init in the initramfs; unmounting the user root";
 
 /// The base of most scenarios: the default kernel, the standard external
 /// initramfs, the user root expected.
@@ -172,6 +225,32 @@ const HELPERS: Scenario = Scenario {
     ..EXTERNAL
 };
 
+/// How far the free pages at the disk's init may be from stock's after a
+/// fallback from a 64 MiB initramfs (16384 pages), those on the per-CPU
+/// lists included: 6 and 8 measured.
+const FALLBACK_FREE_PAGES: u64 = 16;
+/// The same for MemAvailable, in KiB, which leaves out the per-CPU lists
+/// and counts reclaimable caches: -280, +832 and +1328 KiB measured.
+const FALLBACK_MEMORY_KB: u64 = 2048;
+
+/// A disk boot whose initramfs has usermode helpers and no /init, so that
+/// it is given up while the helpers of the boot's uevents are forked.
+const HELPERS_FALLBACK: Scenario = Scenario {
+    name: "helpers-fallback-1cpu",
+    about: "distro kernel, disk boot, initramfs without /init, 1 vCPU: helpers run from rootfs, as on stock",
+    kernel: "distro",
+    initrd: Some("helpers-no-init"),
+    disk: Some("disk"),
+    cmdline: "root=/dev/vda rw ur_probe=helpers",
+    cpus: 1,
+    checks: &[DISK, &[
+        Check::AtLeast("hotplug_runs", 1),
+        Check::SameAs("hotplug_runs", "helpers-fallback-1cpu-switch-off"),
+        Check::SameAs("hotplug_calls", "helpers-fallback-1cpu-switch-off"),
+        Check::SameAs("helper_roots", "helpers-fallback-1cpu-switch-off"),
+    ]],
+};
+
 /// A fallback leaves rootfs as stock leaves it: the same files, the same
 /// memory in tmpfs (a user root that lingers would add its pages).
 const FALLBACK_LIKE: &[Check] = &[
@@ -218,6 +297,34 @@ pub const SCENARIOS: &[Scenario] = &[
         checks: &[
             USER_ROOT,
             &[Check::Logs("# initramfs_user_root: pass:5 fail:0 skip:0 total:5")],
+        ],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "kunit-module-filter",
+        about: "kunit.filter=module=initramfs_user_root: the suite runs, the C example suite is filtered out",
+        kernel: "kunit",
+        cmdline: "kunit.filter=module=initramfs_user_root",
+        checks: &[
+            USER_ROOT,
+            &[
+                Check::Logs("# initramfs_user_root: pass:5 fail:0 skip:0 total:5"),
+                Check::NotLogs("# Subtest: example"),
+            ],
+        ],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "kunit-module-filter-other",
+        about: "kunit.filter=module=kunit_example_test: the suite is filtered out as the C ones are, no oops",
+        kernel: "kunit",
+        cmdline: "kunit.filter=module=kunit_example_test",
+        checks: &[
+            USER_ROOT,
+            &[
+                Check::NotLogs("# Subtest: initramfs_user_root"),
+                Check::Logs("# Subtest: example"),
+            ],
         ],
         ..EXTERNAL
     },
@@ -519,6 +626,52 @@ pub const SCENARIOS: &[Scenario] = &[
         ],
         ..EXTERNAL
     },
+    // What distributions boot from a disk: an early microcode archive
+    // alone as the initramfs. The log is stock's and one info line.
+    Scenario {
+        name: "microcode-early-cpio",
+        about: "disk boot with an early microcode cpio alone: given up; the log stock's plus one info line",
+        initrd: Some("microcode-only"),
+        cmdline: "root=/dev/vda rw console_msg_format=syslog",
+        checks: &[
+            DISK,
+            &[
+                Check::SameAs("root_parent_id", "microcode-early-cpio-switch-off"),
+                Check::LogAsTwin("microcode-early-cpio-switch-off", &[NO_INIT_INFO], &[SWITCHED_OFF]),
+            ],
+        ],
+        ..DISK_ROOT
+    },
+    Scenario {
+        name: "microcode-early-cpio-switch-off",
+        about: "the same with initramfs_user_root=0, for comparison",
+        initrd: Some("microcode-only"),
+        cmdline: "root=/dev/vda rw console_msg_format=syslog initramfs_user_root=0",
+        ..DISK_ROOT
+    },
+    // A large initramfs given up: its user root is freed before the
+    // archives are unpacked again, not beside the second unpacking.
+    Scenario {
+        name: "fallback-memory",
+        about: "a 64 MiB initramfs without /init, disk boot: MemAvailable at the disk's init as on stock",
+        initrd: Some("no-init-large"),
+        checks: &[
+            DISK,
+            &[
+                Check::Logs("initramfs: no /init in the initramfs; unmounting the user root"),
+                Check::Near("free_pages", "fallback-memory-switch-off", FALLBACK_FREE_PAGES),
+                Check::Near("mem_available_kb", "fallback-memory-switch-off", FALLBACK_MEMORY_KB),
+            ],
+        ],
+        ..DISK_ROOT
+    },
+    Scenario {
+        name: "fallback-memory-switch-off",
+        about: "the same with initramfs_user_root=0, for comparison",
+        initrd: Some("no-init-large"),
+        cmdline: "root=/dev/vda rw initramfs_user_root=0",
+        ..DISK_ROOT
+    },
     DISK_ROOT,
     Scenario {
         name: "disk-root-config-off",
@@ -563,6 +716,70 @@ pub const SCENARIOS: &[Scenario] = &[
         cmdline: "ur_probe=helpers initramfs_user_root=0",
         checks: &[STOCK, &[Check::AtLeast("hotplug_runs", 1)]],
         ..HELPERS
+    },
+    // The same helpers while the user root is given up (a disk boot): a
+    // helper whose fork copied the user root gets rootfs back, so the
+    // roots they ran from are stock's.
+    HELPERS_FALLBACK,
+    Scenario {
+        name: "helpers-fallback-1cpu-switch-off",
+        about: "the same with initramfs_user_root=0, for comparison",
+        cmdline: "root=/dev/vda rw ur_probe=helpers initramfs_user_root=0",
+        checks: &[DISK, &[Check::AtLeast("hotplug_runs", 1)]],
+        ..HELPERS_FALLBACK
+    },
+    Scenario {
+        name: "helpers-fallback-2cpu",
+        about: "the same on 2 vCPUs",
+        cpus: 2,
+        checks: &[DISK, &[
+            Check::AtLeast("hotplug_runs", 1),
+            Check::SameAs("hotplug_runs", "helpers-fallback-2cpu-switch-off"),
+            Check::SameAs("hotplug_calls", "helpers-fallback-2cpu-switch-off"),
+            Check::SameAs("helper_roots", "helpers-fallback-2cpu-switch-off"),
+        ]],
+        ..HELPERS_FALLBACK
+    },
+    Scenario {
+        name: "helpers-fallback-2cpu-switch-off",
+        about: "the same with initramfs_user_root=0, for comparison",
+        cpus: 2,
+        cmdline: "root=/dev/vda rw ur_probe=helpers initramfs_user_root=0",
+        checks: &[DISK, &[Check::AtLeast("hotplug_runs", 1)]],
+        ..HELPERS_FALLBACK
+    },
+    // An old-style initrd (a filesystem image, not an archive) on a kernel
+    // with BLK_DEV_RAM: unpacking it fails, the user root is given up, and
+    // the stock code saves it as /initrd.image for /dev/ram0.
+    Scenario {
+        name: "old-initrd",
+        about: "an ext4 image as initrd, root=/dev/ram0: given up; ram0 is the root; the log stock's plus one info line",
+        kernel: "distro",
+        initrd: Some("disk"),
+        disk: None,
+        cmdline: "root=/dev/ram0 rw ramdisk_size=65536 console_msg_format=syslog",
+        checks: &[
+            DISK,
+            &[
+                Check::Is("init", "/sbin/init"),
+                Check::LogAsTwin(
+                    "old-initrd-switch-off",
+                    &["<6>initramfs: unpacking into the user root failed ("],
+                    &[SWITCHED_OFF],
+                ),
+            ],
+        ],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "old-initrd-switch-off",
+        about: "the same with initramfs_user_root=0, for comparison",
+        kernel: "distro",
+        initrd: Some("disk"),
+        disk: None,
+        cmdline: "root=/dev/ram0 rw ramdisk_size=65536 console_msg_format=syslog initramfs_user_root=0",
+        checks: &[DISK, &[Check::Logs("RAMDISK: ")]],
+        ..EXTERNAL
     },
     Scenario {
         name: "hardlinks-no-trailer-disk",
@@ -963,7 +1180,9 @@ fn twins(s: &Scenario) -> impl Iterator<Item = &'static str> + '_ {
         .iter()
         .flat_map(|g| g.iter())
         .filter_map(|c| match c {
-            Check::SameAs(_, twin) | Check::Near(_, twin, _) => Some(*twin),
+            Check::SameAs(_, twin) | Check::Near(_, twin, _) | Check::LogAsTwin(twin, ..) => {
+                Some(*twin)
+            }
             _ => None,
         })
 }
@@ -977,11 +1196,10 @@ pub fn run_all(ws: &Workspace, pattern: Option<&str>, arch: Option<&str>) -> Res
         .into_iter()
         .filter(|s| matches(s.name))
         .collect();
-    // The gates check the series and the builds of every architecture.
-    let gates: Vec<_> = gates::GATES
-        .iter()
-        .filter(|g| arch.is_none() && matches(g.name))
-        .collect();
+    // The gates check the series and the builds of every architecture:
+    // a run for one architecture lists them as skipped.
+    let gates: Vec<_> = gates::GATES.iter().filter(|g| matches(g.name)).collect();
+    let (gates, skipped): (Vec<_>, Vec<_>) = gates.into_iter().partition(|_| arch.is_none());
     if chosen.is_empty() && gates.is_empty() {
         return Err(format!("nothing matches {pattern:?}; see `userroot list`").into());
     }
@@ -1008,7 +1226,13 @@ pub fn run_all(ws: &Workspace, pattern: Option<&str>, arch: Option<&str>) -> Res
     }
     phase_secs("images", runner.images_time.as_secs(), "made or reused");
     let accel = runner.accel()?;
-    let mut tap = Tap::start(gates.len() + chosen.len());
+    let mut tap = Tap::start(gates.len() + skipped.len() + chosen.len());
+    for gate in skipped {
+        tap.skip(
+            gate.name,
+            "a gate of every architecture: not run with --arch",
+        );
+    }
     for gate in gates {
         let start = Instant::now();
         let failures = (gate.run)(ws).unwrap_or_else(|e| vec![e.to_string()]);
@@ -1141,6 +1365,15 @@ fn check(s: &Scenario, out: &Outcome, twins: &BTreeMap<&str, Option<Report>>) ->
             Check::Logs(line) => {
                 (!log.contains(line)).then(|| format!("kernel log lacks {line:?}"))
             }
+            Check::NotLogs(line) => log
+                .contains(line)
+                .then(|| format!("kernel log has {line:?}")),
+            Check::LogAsTwin(twin, here, there) => match twins.get(twin).and_then(Option::as_ref) {
+                None => Some(format!(
+                    "boot-path log: no report from {twin} to compare with"
+                )),
+                Some(t) => log_as_twin(r, t, twin, here, there),
+            },
             Check::AtLeast(key, min) => match number(r, key) {
                 Some(n) if n >= *min => None,
                 got => Some(format!("{key}: expected at least {min}, got {got:?}")),
@@ -1184,6 +1417,45 @@ fn check(s: &Scenario, out: &Outcome, twins: &BTreeMap<&str, Option<Report>>) ->
         }
     }
     failures
+}
+
+/// [`Check::LogAsTwin`]: the boot-path lines of `r` and of `twin`'s report
+/// `t`, compared as multisets; what only one has must be what is expected
+/// there, one line per expected start.
+fn log_as_twin(
+    r: &Report,
+    t: &Report,
+    twin: &str,
+    here: &[&str],
+    there: &[&str],
+) -> Option<String> {
+    let mut only_here = boot_path(r);
+    let mut only_there = Vec::new();
+    for line in boot_path(t) {
+        match only_here.iter().position(|l| *l == line) {
+            Some(i) => {
+                only_here.remove(i);
+            }
+            None => only_there.push(line),
+        }
+    }
+    let mut unexpected = Vec::new();
+    for (lines, expected, side) in [
+        (&mut only_here, here, "here"),
+        (&mut only_there, there, twin),
+    ] {
+        for start in expected {
+            match lines.iter().position(|l| l.starts_with(start)) {
+                Some(i) => {
+                    lines.remove(i);
+                }
+                None => unexpected.push(format!("no line {start:?} {side}")),
+            }
+        }
+        unexpected.extend(lines.iter().map(|l| format!("only {side}: {l:?}")));
+    }
+    (!unexpected.is_empty())
+        .then(|| format!("boot-path log against {twin}'s: {}", unexpected.join("; ")))
 }
 
 /// The outcome of one boot, or why it did not happen.

@@ -82,6 +82,43 @@ impl Workspace {
     }
 }
 
+impl Workspace {
+    /// Takes the cache for this run: two runs on one cache would share its
+    /// source tree, build directories, images and logs, and one could boot
+    /// what the other built or read the other's log. The lock goes with the
+    /// returned file, when the process ends.
+    pub fn lock(&self) -> Result<std::fs::File> {
+        use std::io::Write as _;
+        let path = self.cache.join("run.lock");
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)?;
+        match file.try_lock() {
+            Ok(()) => {
+                file.set_len(0)?;
+                writeln!(
+                    file,
+                    "pid {} for {}",
+                    std::process::id(),
+                    self.repo.display()
+                )?;
+                Ok(file)
+            }
+            Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+                "{} is in use by another run ({}): wait for it, or give this one a cache \
+                 of its own with USERROOT_CACHE",
+                self.cache.display(),
+                std::fs::read_to_string(&path).unwrap_or_default().trim()
+            )
+            .into()),
+            Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+        }
+    }
+}
+
 /// Prints a step the way set-up does.
 pub fn step(msg: &str) {
     println!("==> {msg}");
