@@ -1247,13 +1247,20 @@ pub fn run_all(ws: &Workspace, pattern: Option<&str>, arch: Option<&str>) -> Res
     for s in &chosen {
         let (failures, note) = match outcomes.wait(index(s.name)) {
             Ok(out) => {
-                let twin_reports = twins(s)
+                let twin_reports: BTreeMap<_, _> = twins(s)
                     .map(|t| (t, outcomes.wait(index(t)).ok().map(|o| o.report)))
                     .collect();
-                (
-                    check(s, &out, &twin_reports),
-                    format!("{:.1}s", out.booted.secs),
-                )
+                let mut failures = check(s, &out, &twin_reports);
+                // A twin booted only for this comparison has no TAP line of
+                // its own: its kernel trouble fails this one.
+                for (t, report) in &twin_reports {
+                    if chosen.iter().all(|c| c.name != *t) {
+                        for trouble in report.iter().flat_map(|r| &r.trouble) {
+                            failures.push(format!("{t}: kernel: {trouble}"));
+                        }
+                    }
+                }
+                (failures, format!("{:.1}s", out.booted.secs))
             }
             Err(e) => (vec![e], "not booted".into()),
         };
