@@ -438,6 +438,8 @@ pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBu
                     }
                     let src = root.join(file.trim_start_matches('/'));
                     writeln!(list, "file {file} {} 0755 0 0", src.display())?;
+                    // A host upgrade changes the program: the image follows.
+                    sources.push(src);
                 }
             }
             Entry::Filler(..) => {}
@@ -478,12 +480,21 @@ fn initramfs(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
         fs::write(&path, random_bytes(1 << 20))?;
         return Ok(path);
     }
-    let old_list = fs::read_to_string(dir.join(format!("{}.list", img.name))).ok();
+    // The archive is keyed by a stamp written after it is made, not by
+    // the list: a kernel that builds the image in writes the list alone.
     let list = initramfs_list(ws, arch, img)?;
-    let unchanged = old_list == fs::read_to_string(&list).ok();
-    if unchanged && img.damage == Damage::Intact && path.exists() {
+    let damage = match img.damage {
+        Damage::Intact => "intact",
+        Damage::Truncated => "truncated",
+        Damage::NoTrailer => "no trailer",
+        Damage::Garbage => "garbage",
+    };
+    let made_from = format!("{}# damage: {damage}\n", fs::read_to_string(&list)?);
+    let stamp = dir.join(format!("{}.{suffix}.made-from", img.name));
+    if path.exists() && fs::read_to_string(&stamp).ok().as_deref() == Some(made_from.as_str()) {
         return Ok(path);
     }
+    let _ = fs::remove_file(&stamp);
     // gen_init_cpio is a host program: the x86_64 default kernel's serves
     // every architecture.
     let gen = ws
@@ -527,6 +538,7 @@ fn initramfs(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
             .open(&path)?
             .set_len(len * 85 / 100)?;
     }
+    fs::write(&stamp, made_from)?;
     Ok(path)
 }
 
