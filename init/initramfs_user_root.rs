@@ -308,6 +308,8 @@ impl Entered {
 
     /// Mounts an instance of `fs` on top of the root with the value of
     /// `options`, and enters it.
+    // No `Option::map()`: its closure would be compiled outside `.init.text`.
+    #[allow(clippy::manual_map)]
     #[link_section = ".init.text"]
     fn mount(fs: FsType, options: Option<Param>, cmdline: &Cmdline) -> Result<Self> {
         let data = match options {
@@ -785,6 +787,8 @@ mod tests {
     }
 
     /// The value of `param` in `cmdline`, as bytes.
+    // No `Option::map()`: its closure would be compiled outside `.init.text`.
+    #[allow(clippy::manual_map)]
     #[link_section = ".init.text"]
     fn value_of(cmdline: &Cmdline, param: Param) -> Option<&[u8]> {
         match cmdline.get(param) {
@@ -809,14 +813,20 @@ mod tests {
         );
         check!("command_line_parsing", cmdline.has_root());
         // The last one before `--` wins; what follows `--` is init's.
-        check!("command_line_parsing", value_of(&cmdline, Param::Rdinit) == Some(b"/b"));
+        check!(
+            "command_line_parsing",
+            value_of(&cmdline, Param::Rdinit) == Some(b"/b")
+        );
         // Quotes are stripped and commas kept; `-` stands for `_`.
         check!(
             "command_line_parsing",
             value_of(&cmdline, Param::InitramfsOptions) == Some(b"size=1m,mode=0755")
         );
         // A parameter without a value has none.
-        check!("command_line_parsing", value_of(&cmdline, Param::Rootflags).is_none());
+        check!(
+            "command_line_parsing",
+            value_of(&cmdline, Param::Rootflags).is_none()
+        );
         check!(
             "command_line_parsing",
             cmdline.value(Param::Rootflags).is_empty()
