@@ -160,6 +160,7 @@ lxc_container() {
 	mkdir -p /sys/fs/cgroup /run && mount -t cgroup2 cgroup2 /sys/fs/cgroup
 	mount -t tmpfs run /run
 	touch /ur-host-marker
+	[ -e /ur-host-marker ] && say "host_marker=ok" || say "host_marker=missing"
 	c=/tmp/lxc/ur
 	mkdir -p $c/rootfs/bin $c/rootfs/proc $c/rootfs/dev $c/rootfs/sys $c/rootfs/tmp
 	cp /bin/busybox /bin/ur-escape $c/rootfs/bin/ && ln -s busybox $c/rootfs/bin/sh
