@@ -48,6 +48,10 @@ const TROUBLE: &[&str] = &[
     "Call trace:",
     "---[ end trace",
     "RIP:",
+    // Reports that clear on their own: a hung task, an RCU stall.
+    "blocked for more than",
+    "detected stalls on CPUs/tasks",
+    "self-detected stall on CPU",
 ];
 
 /// A KTAP failure, as KUnit prints it through printk.
@@ -128,6 +132,17 @@ mod tests {
     fn recorded(name: &str) -> Report {
         let path = format!("{}/testdata/{name}", env!("CARGO_MANIFEST_DIR"));
         parse(&std::fs::read_to_string(path).unwrap())
+    }
+
+    #[test]
+    fn hung_tasks_and_rcu_stalls_are_trouble() {
+        for line in [
+            "[  122.5] INFO: task kworker/u4:1:42 blocked for more than 120 seconds.",
+            "[   21.0] rcu: INFO: rcu_sched detected stalls on CPUs/tasks:",
+            "[   21.0] rcu: INFO: rcu_preempt self-detected stall on CPU",
+        ] {
+            assert_eq!(parse(line).trouble, [line]);
+        }
     }
 
     #[test]
