@@ -1228,6 +1228,8 @@ pub fn run_all(ws: &Workspace, pattern: Option<&str>, arch: Option<&str>) -> Res
     phase_secs("images", runner.images_time.as_secs(), "made or reused");
     let accel = runner.accel()?;
     let mut tap = Tap::start(gates.len() + skipped.len() + chosen.len());
+    // Debian's package moves under the project: every result names it.
+    println!("# Linux source: {}", ws.linux_source()?.trim());
     for gate in skipped {
         tap.skip(
             gate.name,
