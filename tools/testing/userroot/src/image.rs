@@ -45,7 +45,7 @@ pub enum Entry {
 }
 
 /// What is done to an initramfs after it is made.
-#[derive(PartialEq)]
+#[derive(PartialEq, Debug)]
 pub enum Damage {
     /// Nothing.
     Intact,
@@ -483,13 +483,7 @@ fn initramfs(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
     // The archive is keyed by a stamp written after it is made, not by
     // the list: a kernel that builds the image in writes the list alone.
     let list = initramfs_list(ws, arch, img)?;
-    let damage = match img.damage {
-        Damage::Intact => "intact",
-        Damage::Truncated => "truncated",
-        Damage::NoTrailer => "no trailer",
-        Damage::Garbage => "garbage",
-    };
-    let made_from = format!("{}# damage: {damage}\n", fs::read_to_string(&list)?);
+    let made_from = format!("{}# damage: {:?}\n", fs::read_to_string(&list)?, img.damage);
     let stamp = dir.join(format!("{}.{suffix}.made-from", img.name));
     if path.exists() && fs::read_to_string(&stamp).ok().as_deref() == Some(made_from.as_str()) {
         return Ok(path);

@@ -98,9 +98,14 @@ fn kernel_message(line: &str) -> Option<String> {
         None => ("", line),
     };
     let (stamp, msg) = rest.strip_prefix('[')?.split_once("] ")?;
+    is_printk_stamp(stamp).then(|| format!("{level}{msg}"))
+}
+
+/// Whether the text between `[` and `]` is a printk timestamp
+/// (`    1.234567`).
+fn is_printk_stamp(stamp: &str) -> bool {
     let stamp = stamp.trim();
-    (stamp.contains('.') && stamp.chars().all(|c| c.is_ascii_digit() || c == '.'))
-        .then(|| format!("{level}{msg}"))
+    stamp.contains('.') && stamp.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
 
 /// Whether a KTAP `not ok` follows a printk timestamp: a kernel line, even
@@ -112,10 +117,7 @@ fn kernel_ktap_failure(line: &str) -> bool {
         before
             .strip_suffix(']')
             .and_then(|b| b.rsplit_once('['))
-            .is_some_and(|(_, stamp)| {
-                let stamp = stamp.trim();
-                stamp.contains('.') && stamp.chars().all(|c| c.is_ascii_digit() || c == '.')
-            })
+            .is_some_and(|(_, stamp)| is_printk_stamp(stamp))
     })
 }
 
