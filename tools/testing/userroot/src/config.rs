@@ -32,6 +32,10 @@ pub struct Variant {
     /// The variant whose build directory this one's first build starts
     /// from.
     pub derived_from: Option<&'static str>,
+    /// Built by the series check from its base, the unpatched tree (see
+    /// [`crate::series::unpatched_kernel`]), with `derived_from`'s
+    /// configuration; `fragments` only say what that is.
+    pub unpatched: bool,
 }
 
 const DEFAULT: Variant = Variant {
@@ -41,12 +45,13 @@ const DEFAULT: Variant = Variant {
     fragments: &["base", "rust", "containers", "virtio", "user-root"],
     builtin_image: None,
     derived_from: None,
+    unpatched: false,
 };
 
 /// Shaped like a distribution kernel.
 const DISTRO: Variant = Variant {
     name: "distro",
-    about: "shaped like a distribution kernel: SMP, -O2, modules, uevent helper, debugfs, KUnit",
+    about: "shaped like a distribution kernel: SMP, -O2, modules, uevent helper, debugfs, KUnit, hung-task detector",
     fragments: &[
         "base",
         "rust",
@@ -67,6 +72,7 @@ const ARM64_MAIN: Variant = Variant {
     fragments: &["base", "rust", "containers", "virtio", "user-root"],
     builtin_image: None,
     derived_from: None,
+    unpatched: false,
 };
 
 /// The kernel variants the scenarios boot.
@@ -87,13 +93,6 @@ pub const VARIANTS: &[Variant] = &[
         ..DEFAULT
     },
     Variant {
-        name: "kunit",
-        about: "the same kernel with the feature's KUnit suite, run at boot",
-        fragments: &["base", "rust", "containers", "virtio", "user-root", "kunit"],
-        derived_from: Some("default"),
-        ..DEFAULT
-    },
-    Variant {
         name: "kasan",
         about: "the same kernel with KASAN, for the feature's memory accesses",
         fragments: &["base", "rust", "containers", "virtio", "user-root", "kasan"],
@@ -108,6 +107,13 @@ pub const VARIANTS: &[Variant] = &[
         ..DEFAULT
     },
     DISTRO,
+    Variant {
+        name: "unpatched",
+        about: "stock: the series' base (Debian's source, unpatched) with the distro kernel's configuration",
+        derived_from: Some("distro"),
+        unpatched: true,
+        ..DISTRO
+    },
     Variant {
         name: "distro-hardlinks",
         about: "the distro kernel with an uncompressed archive built in: hard links, no trailer, no /init",
@@ -257,6 +263,21 @@ fn same_as_from_scratch(ws: &Workspace, v: &Variant, wanted: &str) -> Result<()>
         .into());
     }
     Ok(())
+}
+
+/// Every kernel that boots must be able to print a `WARN_ON()`:
+/// tinyconfig compiles them out unless `CONFIG_BUG=y`, and a warning that
+/// cannot print cannot fail a boot.
+pub fn can_warn(name: &str, config: &Path) -> Result<()> {
+    let text = fs::read_to_string(config).map_err(|e| format!("{}: {e}", config.display()))?;
+    if text.lines().any(|l| l == "CONFIG_BUG=y") {
+        return Ok(());
+    }
+    Err(format!(
+        "kernel '{name}': {} lacks CONFIG_BUG=y, so its WARN_ON()s would print nothing",
+        config.display()
+    )
+    .into())
 }
 
 /// Every `CONFIG_X=...` line asked for must be in the final `.config`; a

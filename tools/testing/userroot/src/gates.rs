@@ -17,12 +17,12 @@ const RUST_OBJECT: &str = "init/initramfs_user_root.o";
 /// The Rust file it is built from.
 const RUST_SOURCE: &str = "init/initramfs_user_root.rs";
 /// The variant that compiles every line of it (the KUnit suite included).
-pub const FULL_VARIANT: &str = "kunit";
+pub const FULL_VARIANT: &str = "distro";
 /// The builds whose copy of the Rust object must keep its code out of
 /// resident memory, and whose vmlinux must have no section mismatch: each
 /// compiles it differently (debug assertions, -O2, another architecture)
 /// and may leave a closure or a generic function out of line.
-pub const RESIDENT_VARIANTS: &[&str] = &[FULL_VARIANT, "rustdebug", "distro", "arm64"];
+pub const RESIDENT_VARIANTS: &[&str] = &[FULL_VARIANT, "default", "rustdebug", "arm64"];
 /// [`unless_passed_before`]'s inputs: the whole tree.
 const WHOLE_TREE: &[&str] = &[""];
 /// What of the series `make rustdoc` does not read: `init/`, where our
@@ -30,7 +30,7 @@ const WHOLE_TREE: &[&str] = &[""];
 /// tests. The rest of the tree is the Linux source, part of every key.
 const NOT_READ_BY_RUSTDOC: &[&str] = &["init", "Documentation", "tools"];
 /// The kernels the gates need built.
-pub const KERNELS: &[&str] = &[FULL_VARIANT, "default", "rustdebug", "distro", "arm64"];
+pub const KERNELS: &[&str] = &[FULL_VARIANT, "default", "rustdebug", "arm64"];
 
 /// One gate: a name and a check returning what it found wrong.
 pub struct Gate {

@@ -65,7 +65,11 @@ pub fn build(ws: &Workspace, v: &Variant) -> Result<PathBuf> {
         }
         None => (String::new(), None),
     };
+    if v.unpatched {
+        return Err(format!("kernel '{}' is built by the series check", v.name).into());
+    }
     config::configure(ws, v, &extra)?;
+    config::can_warn(v.name, &dir.join(".config"))?;
     forget_incbin_objects(&dir)?;
     let image = dir.join(v.arch.kernel_image);
     // What the kernel is built from, but for the source tree's files, whose

@@ -75,7 +75,7 @@ fn run(args: &[String]) -> Result<bool> {
         Some("kernel") => {
             tree::materialise(&ws)?;
             let variant = config::variant(arg(1).unwrap_or("default"))?;
-            let image = kbuild::build(&ws, variant)?;
+            let image = series::kernel(&ws, variant)?;
             println!("{}", image.display());
         }
         Some("run") => {

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use crate::config;
 use crate::gates;
 use crate::image;
-use crate::kbuild;
 use crate::parser::{self, Report};
 use crate::printer::Tap;
 use crate::qemu::{self, Accel, Boot, Booted};
+use crate::series;
 use crate::workspace::{phase, phase_secs, phases, step, Workspace};
 use crate::Result;
 
@@ -127,6 +127,18 @@ const DISK: &[Check] = &[
     Check::Is("umount_old", "ok"),
 ];
 
+/// A generator's image handed off to the disk on stock: from rootfs, its
+/// own parent, the disk moved onto it.
+const HANDED_OFF_STOCK: [Check; 7] = [
+    Check::Is("root_fs", "ext4"),
+    Check::Is("newroot_mount", "ok"),
+    Check::Is("pivot_root", "ok"),
+    Check::Is("umount_old", "ok"),
+    Check::Is("init", "/sbin/init"),
+    Check::Is("handoff_root_fs", "rootfs"),
+    Check::Is("handoff_root_own_parent", "yes"),
+];
+
 /// What no boot may log: the user root's failures after its mount.
 const NEVER: &[&str] = &[
     "initramfs: cannot unmount the user root",
@@ -192,7 +204,10 @@ const EXTERNAL_OFF: Scenario = Scenario {
     cmdline: "initramfs_user_root=0",
     checks: &[
         STOCK,
-        &[Check::Logs("user root disabled by initramfs_user_root=")],
+        &[
+            Check::Logs("user root disabled by initramfs_user_root="),
+            Check::SameAs("rootfs_listing", "unpatched-external"),
+        ],
     ],
     ..EXTERNAL
 };
@@ -249,6 +264,8 @@ const HELPERS_FALLBACK: Scenario = Scenario {
         Check::SameAs("hotplug_runs", "helpers-fallback-1cpu-switch-off"),
         Check::SameAs("hotplug_calls", "helpers-fallback-1cpu-switch-off"),
         Check::SameAs("helper_roots", "helpers-fallback-1cpu-switch-off"),
+        Check::SameAs("hotplug_runs", "helpers-fallback-1cpu-unpatched"),
+        Check::SameAs("helper_roots", "helpers-fallback-1cpu-unpatched"),
     ]],
 };
 
@@ -256,6 +273,7 @@ const HELPERS_FALLBACK: Scenario = Scenario {
 /// memory in tmpfs (a user root that lingers would add its pages).
 const FALLBACK_LIKE: &[Check] = &[
     Check::SameAs("rootfs_listing", "truncated-switch-off"),
+    Check::SameAs("rootfs_listing", "truncated-unpatched"),
     Check::Near("shmem_kb", "truncated-switch-off", 256),
 ];
 
@@ -294,7 +312,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "kunit",
         about: "the KUnit suite of the user root's decisions passes at boot",
-        kernel: "kunit",
+        kernel: "distro",
         checks: &[
             USER_ROOT,
             &[Check::Logs("# initramfs_user_root: pass:5 fail:0 skip:0 total:5")],
@@ -304,7 +322,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "kunit-module-filter",
         about: "kunit.filter=module=initramfs_user_root: the suite runs, the C example suite is filtered out",
-        kernel: "kunit",
+        kernel: "distro",
         cmdline: "kunit.filter=module=initramfs_user_root",
         checks: &[
             USER_ROOT,
@@ -318,7 +336,7 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "kunit-module-filter-other",
         about: "kunit.filter=module=kunit_example_test: the suite is filtered out as the C ones are, no oops",
-        kernel: "kunit",
+        kernel: "distro",
         cmdline: "kunit.filter=module=kunit_example_test",
         checks: &[
             USER_ROOT,
@@ -598,7 +616,13 @@ pub const SCENARIOS: &[Scenario] = &[
         about: "the same with initramfs_user_root=0, for comparison",
         initrd: Some("truncated"),
         cmdline: "initramfs_user_root=0",
-        checks: &[STOCK, &[Check::Logs("Initramfs unpacking failed")]],
+        checks: &[
+            STOCK,
+            &[
+                Check::Logs("Initramfs unpacking failed"),
+                Check::SameAs("rootfs_listing", "truncated-unpatched"),
+            ],
+        ],
         ..EXTERNAL
     },
     Scenario {
@@ -793,6 +817,7 @@ pub const SCENARIOS: &[Scenario] = &[
             &[
                 Check::Logs("initramfs: no /init in the initramfs; unmounting the user root"),
                 Check::SameAs("helper_root_listing", "hardlinks-no-trailer-disk-switch-off"),
+                Check::SameAs("helper_root_listing", "hardlinks-no-trailer-disk-unpatched"),
                 Check::SameAs("root_parent_id", "hardlinks-no-trailer-disk-switch-off"),
             ],
         ],
@@ -864,12 +889,10 @@ pub const SCENARIOS: &[Scenario] = &[
         disk: Some("disk"),
         cmdline: "root=/dev/vda rw initramfs_user_root=0",
         checks: &[
-            DISK,
+            &HANDED_OFF_STOCK,
             &[
-                Check::Is("init", "/sbin/init"),
-                Check::Is("handoff_root_fs", "rootfs"),
-                Check::Is("handoff_root_own_parent", "yes"),
-                Check::Equal("root_parent_id", "handoff_root_id"),
+                Check::SameAs("root_parent_id", "initramfs-tools-unpatched"),
+                Check::SameAs("handoff_root_id", "initramfs-tools-unpatched"),
             ],
         ],
         ..EXTERNAL
@@ -904,12 +927,10 @@ pub const SCENARIOS: &[Scenario] = &[
         disk: Some("disk"),
         cmdline: "root=/dev/vda rootfstype=ext4 rw initramfs_user_root=0",
         checks: &[
-            DISK,
+            &HANDED_OFF_STOCK,
             &[
-                Check::Is("init", "/sbin/init"),
-                Check::Is("handoff_root_fs", "rootfs"),
-                Check::Is("handoff_root_own_parent", "yes"),
-                Check::Equal("root_parent_id", "handoff_root_id"),
+                Check::SameAs("root_parent_id", "dracut-systemd-unpatched"),
+                Check::SameAs("handoff_root_id", "dracut-systemd-unpatched"),
             ],
         ],
         ..EXTERNAL
@@ -961,6 +982,79 @@ pub const SCENARIOS: &[Scenario] = &[
             )],
         ],
         ..DISK_ROOT
+    },
+    // Stock as it is: the series' base, unpatched, so that a change of the
+    // stock path (the first patches make some) cannot hide in every twin.
+    // The user root's scenarios and their switch-off twins compare with
+    // these: same outcome, same rootfs, same roots of the helpers.
+    Scenario {
+        name: "unpatched-external",
+        about: "unpatched 6.12: external initramfs, / is rootfs, pivot_root fails with EINVAL",
+        kernel: "unpatched",
+        checks: &[STOCK, &[Check::NotLogs("user root")]],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "truncated-unpatched",
+        about: "unpatched 6.12: truncated initramfs, rootfs holds what it could unpack",
+        kernel: "unpatched",
+        initrd: Some("truncated"),
+        checks: &[STOCK, &[Check::Logs("Initramfs unpacking failed")]],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "garbage-disk-unpatched",
+        about: "unpatched 6.12: an initrd that is no archive, root=/dev/vda: the disk boots",
+        kernel: "unpatched",
+        initrd: Some("garbage"),
+        checks: &[DISK, &[Check::Logs("Initramfs unpacking failed")]],
+        ..DISK_ROOT
+    },
+    Scenario {
+        name: "old-initrd-unpatched",
+        about: "unpatched 6.12: an ext4 image as initrd, root=/dev/ram0: ram0 is the root",
+        kernel: "unpatched",
+        initrd: Some("disk"),
+        disk: None,
+        cmdline: "root=/dev/ram0 rw ramdisk_size=65536",
+        checks: &[DISK, &[Check::Is("init", "/sbin/init"), Check::Logs("RAMDISK: ")]],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "helpers-fallback-1cpu-unpatched",
+        about: "unpatched 6.12: disk boot, initramfs without /init: where the helpers run",
+        kernel: "unpatched",
+        cmdline: "root=/dev/vda rw ur_probe=helpers",
+        checks: &[DISK, &[Check::AtLeast("hotplug_runs", 1)]],
+        ..HELPERS_FALLBACK
+    },
+    Scenario {
+        name: "hardlinks-no-trailer-disk-unpatched",
+        about: "unpatched 6.12: hard links, no trailer, no /init, root=/dev/vda: what rootfs gets",
+        kernel: "unpatched",
+        initrd: Some("hardlinks-no-trailer"),
+        cmdline: "root=/dev/vda rw ur_probe=helpers",
+        ..DISK_ROOT
+    },
+    Scenario {
+        name: "initramfs-tools-unpatched",
+        about: "unpatched 6.12: Debian's mkinitramfs image empties rootfs and overmounts it",
+        kernel: "unpatched",
+        initrd: Some("initramfs-tools"),
+        disk: Some("disk"),
+        cmdline: "root=/dev/vda rw",
+        checks: &[&HANDED_OFF_STOCK, &[Check::Equal("root_parent_id", "handoff_root_id")]],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "dracut-systemd-unpatched",
+        about: "unpatched 6.12: dracut image with systemd moves the disk onto rootfs",
+        kernel: "unpatched",
+        initrd: Some("dracut"),
+        disk: Some("disk"),
+        cmdline: "root=/dev/vda rootfstype=ext4 rw",
+        checks: &[&HANDED_OFF_STOCK, &[Check::Equal("root_parent_id", "handoff_root_id")]],
+        ..EXTERNAL
     },
 ];
 
@@ -1538,7 +1632,7 @@ impl<'a> Runner<'a> {
 
     fn kernel(&mut self, name: &'static str) -> Result<PathBuf> {
         if !self.kernels.contains_key(name) {
-            let image = kbuild::build(self.ws, config::variant(name)?)?;
+            let image = series::kernel(self.ws, config::variant(name)?)?;
             self.kernels.insert(name, image);
         }
         Ok(self.kernels[name].clone())

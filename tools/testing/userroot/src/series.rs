@@ -615,6 +615,9 @@ pub struct CommitBuild {
     /// `W=1` warnings in [`W1_OBJECTS`], without line numbers, each as
     /// often as it was printed.
     pub w1: Vec<String>,
+    /// The base commit's kernel image and `.config` (see
+    /// [`unpatched_kernel`]).
+    pub unpatched: Option<(PathBuf, PathBuf)>,
 }
 
 /// Builds the base and then every commit of the series, in order, in one
@@ -654,7 +657,7 @@ fn build_each(
     let results = root(ws).join("results");
     fs::create_dir_all(&results)?;
     let mut builds = Vec::new();
-    for commit in &series.commits {
+    for (i, commit) in series.commits.iter().enumerate() {
         let title = git.run(&["log", "-1", "--format=%h %s", commit])?;
         let key = {
             let mut h = DefaultHasher::new();
@@ -664,9 +667,12 @@ fn build_each(
             salt.hash(&mut h);
             results.join(format!("{:016x}", h.finish()))
         };
+        // The base's kernel is kept beside its result: the unpatched
+        // kernel the scenarios boot as stock.
+        let image = (i == 0).then(|| unpatched_files(&key));
         let text = match fs::read_to_string(&key) {
-            Ok(text) => text,
-            Err(_) => {
+            Ok(text) if image.as_ref().is_none_or(|(i, c)| i.exists() && c.exists()) => text,
+            _ => {
                 step(&format!("series: building {title}"));
                 if !*borrowed {
                     borrow_tree(ws, series)?;
@@ -674,6 +680,16 @@ fn build_each(
                 }
                 let built =
                     check_out(ws, git, series, commit).and_then(|()| build_commit(ws, v, config));
+                let built = match (built, &image) {
+                    (Ok(w1), Some((image, config))) => {
+                        let dir = ws.build(BUILD_DIR);
+                        fs::copy(dir.join(v.arch.kernel_image), image)
+                            .and_then(|_| fs::copy(dir.join(".config"), config))
+                            .map(|_| w1)
+                            .map_err(Into::into)
+                    }
+                    (built, _) => built,
+                };
                 match built {
                     // Only a success is kept: a failure may come from
                     // anything, and the next run tries again.
@@ -691,9 +707,42 @@ fn build_each(
             title,
             error: (status != "ok").then(|| status.to_string()),
             w1: w1.lines().map(String::from).collect(),
+            unpatched: image.filter(|(i, c)| i.exists() && c.exists()),
         });
     }
     Ok(builds)
+}
+
+/// Where the base commit's kernel image and `.config` are kept, beside its
+/// result `key`.
+fn unpatched_files(key: &Path) -> (PathBuf, PathBuf) {
+    (key.with_extension("image"), key.with_extension("config"))
+}
+
+/// The unpatched kernel: the series' base (the pristine files the series
+/// touches) built with [`BUILD_VARIANT`]'s configuration, which olddefconfig
+/// strips of the feature's options. Returns its image and `.config`.
+pub fn unpatched_kernel(ws: &Workspace) -> Result<(PathBuf, PathBuf)> {
+    let builds = build_all(ws)?;
+    let base = builds.first().ok_or("the series has no base commit")?;
+    if let Some(e) = &base.error {
+        return Err(format!("the unpatched kernel (the series' base) did not build: {e}").into());
+    }
+    let (image, config) = base
+        .unpatched
+        .clone()
+        .ok_or("the series' base kept no kernel")?;
+    config::can_warn("unpatched", &config)?;
+    Ok((image, config))
+}
+
+/// A variant's kernel image: built from the tree, or, for the unpatched
+/// one, by the series check.
+pub fn kernel(ws: &Workspace, v: &config::Variant) -> Result<PathBuf> {
+    if v.unpatched {
+        return Ok(unpatched_kernel(ws)?.0);
+    }
+    kbuild::build(ws, v)
 }
 
 /// Notes the timestamps of the touched files before the main tree gets a
@@ -709,7 +758,8 @@ fn borrow_tree(ws: &Workspace, series: &Series) -> Result<()> {
     let mut note = String::new();
     let mut dirs = std::collections::BTreeSet::new();
     for file in &series.touched {
-        note += &format!("{} {file}\n", mtime(Path::new(file)));
+        let digest = digest_of(fs::read(ws.tree().join(file)).ok().as_deref());
+        note += &format!("{} {digest} {file}\n", mtime(Path::new(file)));
         dirs.extend(
             Path::new(file)
                 .ancestors()
@@ -741,7 +791,11 @@ pub fn give_back_tree(ws: &Workspace) -> Result<()> {
             dirs.push(dir);
             continue;
         }
-        let (mtime, file) = line.split_once(' ').ok_or("bad tree-borrowed note")?;
+        let mut fields = line.splitn(3, ' ');
+        let (Some(mtime), Some(digest), Some(file)) = (fields.next(), fields.next(), fields.next())
+        else {
+            return Err("bad tree-borrowed note".into());
+        };
         let path = ws.tree().join(file);
         let content = match wanted.get(Path::new(file)) {
             Some(c) => Some(c.clone()),
@@ -752,8 +806,11 @@ pub fn give_back_tree(ws: &Workspace) -> Result<()> {
                 if fs::read(&path).ok().as_ref() != Some(&c) {
                     fs::write(&path, &c)?;
                 }
+                // The old timestamp only goes with the old content: a file
+                // edited in the checkout since keeps the time it is written
+                // now, newer than every build stamp.
                 let nanos: u64 = mtime.parse()?;
-                if nanos > 0 {
+                if nanos > 0 && digest_of(Some(&c)) == digest {
                     let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_nanos(nanos);
                     fs::File::options()
                         .write(true)
@@ -778,6 +835,18 @@ pub fn give_back_tree(ws: &Workspace) -> Result<()> {
     }
     fs::remove_file(note_path)?;
     Ok(())
+}
+
+/// A file's content as a word for the tree-borrowed note (`-` for none).
+fn digest_of(content: Option<&[u8]>) -> String {
+    match content {
+        Some(c) => {
+            let mut h = DefaultHasher::new();
+            c.hash(&mut h);
+            format!("{:016x}", h.finish())
+        }
+        None => "-".into(),
+    }
 }
 
 /// Writes a commit's versions of the touched files into the main tree;
