@@ -77,7 +77,7 @@ struct BootSample {
 /// true when every boot gave its figures.
 pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bool> {
     let v = kbuild::main_variant(arch)?;
-    let kernel = kbuild::build(ws, v)?;
+    let kernel = kbuild::build(ws, v, None)?;
     let populate = symbol_address(&ws.build(v.name).join("System.map"), "populate_rootfs")?;
     // Only the host's architecture could use KVM, and instruction counting
     // needs TCG anyway.
@@ -268,7 +268,7 @@ const GENERATED: &[&str] = &["initramfs-tools", "dracut"];
 /// The generators' table; true when every boot gave its figure.
 fn generators(ws: &Workspace, boots: usize, out: &Path, report: &mut String) -> Result<bool> {
     let v = crate::config::variant(image::GENERATED_FOR)?;
-    let kernel = kbuild::build(ws, v)?;
+    let kernel = kbuild::build(ws, v, None)?;
     let disk = image::build(ws, v.arch, image::find("disk")?)?;
     writeln!(
         report,

@@ -1,21 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Kernel variants: tinyconfig plus config fragments from `configs/`.
+//! Kernel variants: tinyconfig plus config fragments from `configs/`, and
+//! the checks of a `.config` made from them (made by `kbuild`).
 //!
 //! Each variant has a build directory of its own, so building one never
 //! dirties another. A variant that differs from another in a few options is
 //! derived from it: its first build starts from a copy of the other's build
-//! directory, and kbuild recompiles only what the changed options touch
-//! (see [`crate::kbuild`]). Its `.config` is still made from scratch
-//! (tinyconfig, the fragments, olddefconfig) and checked against one made in
-//! an empty directory.
+//! directory, and kbuild recompiles only what the changed options touch.
+//! Its `.config` is still made from scratch (tinyconfig, the fragments,
+//! olddefconfig) and checked against one made in an empty directory.
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use crate::qemu::{Arch, ARM64, X86_64};
-use crate::workspace::{run, step, Workspace};
-use crate::{kbuild, Result};
+use crate::workspace::Workspace;
+use crate::Result;
 
 /// One kernel configuration.
 pub struct Variant {
@@ -27,13 +26,13 @@ pub struct Variant {
     pub arch: &'static Arch,
     /// Fragments from `configs/`, applied in order on top of tinyconfig.
     pub fragments: &'static [&'static str],
-    /// An initramfs image (see [`crate::image`]) built into the kernel.
+    /// An initramfs image (see `image::IMAGES`) built into the kernel.
     pub builtin_image: Option<&'static str>,
     /// The variant whose build directory this one's first build starts
     /// from.
     pub derived_from: Option<&'static str>,
     /// Built by the series check from its base, the unpatched tree (see
-    /// [`crate::series::unpatched_kernel`]), with `derived_from`'s
+    /// `series::unpatched_kernel`), with `derived_from`'s
     /// configuration; `fragments` only say what that is.
     pub unpatched: bool,
 }
@@ -74,6 +73,10 @@ const ARM64_MAIN: Variant = Variant {
     derived_from: None,
     unpatched: false,
 };
+
+/// The variant that compiles every line of the feature (its KUnit suite
+/// included): the gates' build, and the series' configuration.
+pub const FULL_VARIANT: &str = "distro";
 
 /// The kernel variants the scenarios boot.
 pub const VARIANTS: &[Variant] = &[
@@ -177,7 +180,7 @@ pub fn fragments(v: &Variant) -> Vec<&'static str> {
 }
 
 /// The configuration a variant asks for: its fragments, then `extra`.
-fn wanted(ws: &Workspace, v: &Variant, extra: &str) -> Result<String> {
+pub fn wanted(ws: &Workspace, v: &Variant, extra: &str) -> Result<String> {
     let mut wanted = String::new();
     for frag in fragments(v) {
         let path = ws.tool_dir().join("configs").join(format!("{frag}.config"));
@@ -185,84 +188,6 @@ fn wanted(ws: &Workspace, v: &Variant, extra: &str) -> Result<String> {
     }
     wanted += extra;
     Ok(wanted)
-}
-
-/// Writes the variant's `.config` unless it is already made from the same
-/// fragments, checks that every requested option made it in and that the
-/// result is what an empty build directory gives. Returns whether it wrote
-/// a new one.
-pub fn configure(ws: &Workspace, v: &Variant, extra: &str) -> Result<bool> {
-    let dir = ws.build(v.name);
-    let wanted = wanted(ws, v, extra)?;
-    let stamp = dir.join("userroot.config");
-    if dir.join(".config").exists() && fs::read_to_string(&stamp).ok().as_ref() == Some(&wanted) {
-        return Ok(false);
-    }
-    step(&format!(
-        "configuring kernel '{}' ({}): tinyconfig + {}",
-        v.name,
-        v.arch.name,
-        fragments(v).join(" + ")
-    ));
-    fs::create_dir_all(&dir)?;
-    // The stamp goes only after every step succeeded: an interrupted run
-    // configures again rather than trust a half-made .config.
-    let _ = fs::remove_file(&stamp);
-    from_scratch(ws, v.name, v.arch, &wanted)?;
-    check(&dir.join(".config"), &wanted)?;
-    same_as_from_scratch(ws, v, &wanted)?;
-    fs::write(&stamp, &wanted)?;
-    Ok(true)
-}
-
-/// tinyconfig, the merged fragments, olddefconfig: the same steps in a
-/// derived build directory as in an empty one. `tinyconfig` starts from no
-/// `.config` at all, so nothing of the directory's earlier configuration
-/// survives.
-fn from_scratch(ws: &Workspace, name: &str, arch: &Arch, wanted: &str) -> Result<()> {
-    kbuild::make_as(ws, name, arch, &["tinyconfig"])?;
-    let dir = ws.build(name);
-    let fragments = dir.join("userroot.fragments");
-    fs::write(&fragments, wanted)?;
-    run(
-        Command::new(ws.tree().join("scripts/kconfig/merge_config.sh"))
-            .current_dir(ws.tree())
-            .args(["-m", "-O"])
-            .arg(&dir)
-            .arg(dir.join(".config"))
-            .arg(&fragments),
-    )?;
-    kbuild::make_as(ws, name, arch, &["olddefconfig"])
-}
-
-/// A derived variant's `.config` must be what configuring it in an empty
-/// build directory gives; this configures it once more in a scratch
-/// directory (kept per architecture, so that kconfig's tools are built
-/// once) and compares.
-fn same_as_from_scratch(ws: &Workspace, v: &Variant, wanted: &str) -> Result<()> {
-    if v.derived_from.is_none() {
-        return Ok(());
-    }
-    let scratch = format!(".config-check-{}", v.arch.name);
-    let dir = ws.build(&scratch);
-    fs::create_dir_all(&dir)?;
-    from_scratch(ws, &scratch, v.arch, wanted)?;
-    let strip = |p: &Path| -> Result<Vec<String>> {
-        Ok(fs::read_to_string(p)?
-            .lines()
-            .filter(|l| !l.starts_with("# Automatically generated") && !l.starts_with("# Linux/"))
-            .map(String::from)
-            .collect())
-    };
-    if strip(&ws.build(v.name).join(".config"))? != strip(&dir.join(".config"))? {
-        return Err(format!(
-            "kernel '{}': its .config differs from one made in an empty directory ({})",
-            v.name,
-            dir.join(".config").display()
-        )
-        .into());
-    }
-    Ok(())
 }
 
 /// Every kernel that boots must be able to print a `WARN_ON()`:
@@ -282,7 +207,7 @@ pub fn can_warn(name: &str, config: &Path) -> Result<()> {
 
 /// Every `CONFIG_X=...` line asked for must be in the final `.config`; a
 /// missing one names its unmet dependency the way kunit.py does.
-fn check(config: &Path, wanted: &str) -> Result<()> {
+pub fn check(config: &Path, wanted: &str) -> Result<()> {
     let have = fs::read_to_string(config)?;
     let missing: Vec<_> = wanted
         .lines()

@@ -8,16 +8,15 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::config::{self, FULL_VARIANT};
 use crate::series::{self, Part, PATCHES};
 use crate::workspace::{run, Workspace};
-use crate::{config, kbuild, Result};
+use crate::{kbuild, Result};
 
 /// The Rust object the patch adds, relative to the tree.
 const RUST_OBJECT: &str = "init/initramfs_user_root.o";
 /// The Rust file it is built from.
 const RUST_SOURCE: &str = "init/initramfs_user_root.rs";
-/// The variant that compiles every line of it (the KUnit suite included).
-pub const FULL_VARIANT: &str = "distro";
 /// The builds whose copy of the Rust object must keep its code out of
 /// resident memory, and whose vmlinux must have no section mismatch: each
 /// compiles it differently (debug assertions, -O2, another architecture)
@@ -31,6 +30,10 @@ const WHOLE_TREE: &[&str] = &[""];
 const NOT_READ_BY_RUSTDOC: &[&str] = &["init", "Documentation", "tools"];
 /// The kernels the gates need built.
 pub const KERNELS: &[&str] = &[FULL_VARIANT, "default", "rustdebug", "arm64"];
+
+/// The runner's source of the gates and of the series they check, part
+/// of every gate's key.
+const CHECK_LOGIC: [&str; 2] = [include_str!("gates.rs"), include_str!("series.rs")];
 
 /// One gate: a name and a check returning what it found wrong.
 pub struct Gate {
@@ -196,7 +199,7 @@ fn unless_passed_before(
     let s = series::get(ws)?;
     let git = series::git(ws, s)?;
     let v = config::variant(FULL_VARIANT)?;
-    kbuild::build(ws, v)?;
+    kbuild::build(ws, v, None)?;
     let mut h = std::collections::hash_map::DefaultHasher::new();
     for part in inputs {
         git.run(&["rev-parse", &format!("{}:{part}", series::BRANCH)])?
@@ -205,12 +208,15 @@ fn unless_passed_before(
     fs::read(ws.build(v.name).join(".config"))?.hash(&mut h);
     ws.linux_source()?.hash(&mut h);
     kbuild::toolchain()?.hash(&mut h);
+    // The checks themselves: a stricter gate or justification list must
+    // run again, not print "passed before".
+    CHECK_LOGIC.hash(&mut h);
     let passed = ws
         .cache
         .join("gates")
         .join(format!("{name}-{:016x}", h.finish()));
     if passed.exists() {
-        println!("# {name}: passed before on the same tree, configuration and toolchain");
+        println!("# {name}: passed before on the same tree, configuration, toolchain and checks");
         return Ok(Vec::new());
     }
     let failures = check(ws)?;
@@ -229,7 +235,7 @@ fn resident_text_and_modpost(ws: &Workspace) -> Result<Vec<String>> {
     let mut levels = Vec::new();
     for name in RESIDENT_VARIANTS {
         let v = config::variant(name)?;
-        kbuild::build(ws, v)?;
+        kbuild::build(ws, v, None)?;
         levels.push(rust_opt_level(&ws.build(name).join(".config"))?);
         failures.extend(
             resident_text(&ws.build(name).join(RUST_OBJECT))?

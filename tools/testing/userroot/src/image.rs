@@ -589,24 +589,29 @@ fn guest_program(ws: &Workspace, arch: &Arch, name: &str) -> Result<PathBuf> {
     let bin = dir.join(stem);
     let tree = ws.tree();
     let nolibc = tree.join("tools/include/nolibc");
-    let key = format!(
-        "{}\n{}",
-        ws.linux_source()?,
-        content_digest(&[&src, &nolibc])?
-    );
-    make_unless_made_from(&bin, &key, || {
-        fs::create_dir_all(&dir)?;
-        let v = kbuild::main_variant(arch)?;
-        kbuild::make(ws, v, &["headers"])?;
-        let mut cc = if arch.debian == "amd64" {
+    let compiler = || {
+        if arch.debian == "amd64" {
             Command::new("gcc")
         } else {
             let mut c = Command::new("clang");
             c.arg(format!("--target={}", arch.triple))
                 .arg("-fuse-ld=lld");
             c
-        };
-        run(cc
+        }
+    };
+    // The compiler is an input too: an upgrade builds the program again.
+    let version = run(compiler().arg("--version"))?;
+    let key = format!(
+        "{}\n{}\n{}",
+        ws.linux_source()?,
+        content_digest(&[&src, &nolibc])?,
+        String::from_utf8_lossy(&version)
+    );
+    make_unless_made_from(&bin, &key, || {
+        fs::create_dir_all(&dir)?;
+        let v = kbuild::main_variant(arch)?;
+        kbuild::make(ws, v, &["headers"])?;
+        run(compiler()
             .args([
                 "-Os",
                 "-s",

@@ -22,7 +22,7 @@ use crate::qemu::Arch;
 use crate::workspace::{
     content_digest, elapsed, make_unless_made_from, phase, run, step, Workspace,
 };
-use crate::{image, Result};
+use crate::Result;
 
 /// How often a long build says it is still going.
 const PROGRESS: Duration = Duration::from_secs(60);
@@ -33,42 +33,57 @@ const HOME_MARK: &str = ".userroot-home";
 /// from.
 const BUILT_STAMP: &str = "userroot.built";
 
-/// Builds a variant's kernel image and returns its path.
-pub fn build(ws: &Workspace, v: &Variant) -> Result<PathBuf> {
+/// What a kernel embeds as its built-in initramfs, made before it is built
+/// (by `kernels::image_of`).
+pub enum Embedded {
+    /// An uncompressed archive, which goes in as it is, damage and all:
+    /// usr/Makefile takes a `.cpio` source without rewriting it.
+    Cpio(PathBuf),
+    /// A gen_init_cpio list, which the kernel's own usr/Makefile turns into
+    /// the built-in initramfs, rebuilt when a listed file changes.
+    List(PathBuf),
+}
+
+/// Builds a variant's kernel image with what it embeds and returns its
+/// path.
+pub fn build(ws: &Workspace, v: &Variant, embedded: Option<&Embedded>) -> Result<PathBuf> {
     let start = Instant::now();
     let dir = ws.build(v.name);
+    if v.unpatched {
+        return Err(format!("kernel '{}' is built by the series check", v.name).into());
+    }
+    if v.builtin_image.is_some() != embedded.is_some() {
+        return Err(format!(
+            "kernel '{}': its built-in initramfs is {:?}, given {}",
+            v.name,
+            v.builtin_image,
+            if embedded.is_some() { "one" } else { "none" }
+        )
+        .into());
+    }
     if !dir.join(".config").exists() {
         if let Some(base) = v.derived_from {
-            build(ws, config::variant(base)?)?;
+            build(ws, config::variant(base)?, None)?;
             derive(ws, base, v.name)?;
         } else if v.fragments.contains(&"rust") {
             rust_available(ws, v)?;
         }
     }
-    let (extra, builtin) = match v.builtin_image.map(image::find).transpose()? {
-        // An uncompressed archive goes in as it is, damage and all:
-        // usr/Makefile takes a `.cpio` source without rewriting it.
-        Some(img) if img.kind == image::Kind::Cpio => {
-            let cpio = image::build(ws, v.arch, img)?;
-            let extra = format!(
+    let (extra, builtin) = match embedded {
+        Some(Embedded::Cpio(cpio)) => (
+            format!(
                 "CONFIG_INITRAMFS_SOURCE=\"{}\"\nCONFIG_INITRAMFS_COMPRESSION_NONE=y\n",
                 cpio.display()
-            );
-            (extra, Some(cpio))
-        }
-        // The kernel's own usr/Makefile turns a gen_init_cpio list into the
-        // built-in initramfs and rebuilds it when a listed file changes.
-        Some(img) => {
-            let list = image::initramfs_list(ws, v.arch, img)?;
-            let extra = format!("CONFIG_INITRAMFS_SOURCE=\"{}\"\n", list.display());
-            (extra, Some(list))
-        }
+            ),
+            Some(cpio.as_path()),
+        ),
+        Some(Embedded::List(list)) => (
+            format!("CONFIG_INITRAMFS_SOURCE=\"{}\"\n", list.display()),
+            Some(list.as_path()),
+        ),
         None => (String::new(), None),
     };
-    if v.unpatched {
-        return Err(format!("kernel '{}' is built by the series check", v.name).into());
-    }
-    config::configure(ws, v, &extra)?;
+    configure(ws, v, &extra)?;
     config::can_warn(v.name, &dir.join(".config"))?;
     forget_incbin_objects(&dir)?;
     let image = dir.join(v.arch.kernel_image);
@@ -108,6 +123,84 @@ pub fn build(ws: &Workspace, v: &Variant) -> Result<PathBuf> {
     };
     phase(&format!("kernel {}", v.name), start, what);
     Ok(image)
+}
+
+/// Writes the variant's `.config` unless it is already made from the same
+/// fragments, checks that every requested option made it in and that the
+/// result is what an empty build directory gives. Returns whether it wrote
+/// a new one.
+fn configure(ws: &Workspace, v: &Variant, extra: &str) -> Result<bool> {
+    let dir = ws.build(v.name);
+    let wanted = config::wanted(ws, v, extra)?;
+    let stamp = dir.join("userroot.config");
+    if dir.join(".config").exists() && fs::read_to_string(&stamp).ok().as_ref() == Some(&wanted) {
+        return Ok(false);
+    }
+    step(&format!(
+        "configuring kernel '{}' ({}): tinyconfig + {}",
+        v.name,
+        v.arch.name,
+        config::fragments(v).join(" + ")
+    ));
+    fs::create_dir_all(&dir)?;
+    // The stamp goes only after every step succeeded: an interrupted run
+    // configures again rather than trust a half-made .config.
+    let _ = fs::remove_file(&stamp);
+    from_scratch(ws, v.name, v.arch, &wanted)?;
+    config::check(&dir.join(".config"), &wanted)?;
+    same_as_from_scratch(ws, v, &wanted)?;
+    fs::write(&stamp, &wanted)?;
+    Ok(true)
+}
+
+/// tinyconfig, the merged fragments, olddefconfig: the same steps in a
+/// derived build directory as in an empty one. `tinyconfig` starts from no
+/// `.config` at all, so nothing of the directory's earlier configuration
+/// survives.
+fn from_scratch(ws: &Workspace, name: &str, arch: &Arch, wanted: &str) -> Result<()> {
+    make_as(ws, name, arch, &["tinyconfig"])?;
+    let dir = ws.build(name);
+    let fragments = dir.join("userroot.fragments");
+    fs::write(&fragments, wanted)?;
+    run(
+        Command::new(ws.tree().join("scripts/kconfig/merge_config.sh"))
+            .current_dir(ws.tree())
+            .args(["-m", "-O"])
+            .arg(&dir)
+            .arg(dir.join(".config"))
+            .arg(&fragments),
+    )?;
+    make_as(ws, name, arch, &["olddefconfig"])
+}
+
+/// A derived variant's `.config` must be what configuring it in an empty
+/// build directory gives; this configures it once more in a scratch
+/// directory (kept per architecture, so that kconfig's tools are built
+/// once) and compares.
+fn same_as_from_scratch(ws: &Workspace, v: &Variant, wanted: &str) -> Result<()> {
+    if v.derived_from.is_none() {
+        return Ok(());
+    }
+    let scratch = format!(".config-check-{}", v.arch.name);
+    let dir = ws.build(&scratch);
+    fs::create_dir_all(&dir)?;
+    from_scratch(ws, &scratch, v.arch, wanted)?;
+    let strip = |p: &Path| -> Result<Vec<String>> {
+        Ok(fs::read_to_string(p)?
+            .lines()
+            .filter(|l| !l.starts_with("# Automatically generated") && !l.starts_with("# Linux/"))
+            .map(String::from)
+            .collect())
+    };
+    if strip(&ws.build(v.name).join(".config"))? != strip(&dir.join(".config"))? {
+        return Err(format!(
+            "kernel '{}': its .config differs from one made in an empty directory ({})",
+            v.name,
+            dir.join(".config").display()
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// Objects that embed another file by `.incbin`: the compressed kernel

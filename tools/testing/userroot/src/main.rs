@@ -4,7 +4,9 @@
 //!
 //! One module per stage, after tools/testing/kunit: [`tree`] (kernel source),
 //! [`config`] (kernel variants), [`kbuild`] (make), [`image`] (initramfs and
-//! disk images), [`qemu`] (boot), [`parser`] (serial log), [`printer`] (TAP).
+//! disk images), [`kernels`] (a variant's image, its inputs made first),
+//! [`qemu`] (boot), [`parser`] (serial log), [`printer`] (TAP). No module
+//! imports one that imports it back.
 //! The boot scenarios are data, in [`scenarios`]; style and build checks
 //! are in [`gates`].
 
@@ -13,6 +15,7 @@ mod config;
 mod gates;
 mod image;
 mod kbuild;
+mod kernels;
 mod parser;
 mod printer;
 mod qemu;
@@ -75,7 +78,7 @@ fn run(args: &[String]) -> Result<bool> {
         Some("kernel") => {
             tree::materialise(&ws)?;
             let variant = config::variant(arg(1).unwrap_or("default"))?;
-            let image = series::kernel(&ws, variant)?;
+            let image = kernels::image_of(&ws, variant)?;
             println!("{}", image.display());
         }
         Some("run") => {

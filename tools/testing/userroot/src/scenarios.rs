@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use crate::config;
 use crate::gates;
 use crate::image;
+use crate::kernels;
 use crate::parser::{self, Report};
 use crate::printer::Tap;
 use crate::qemu::{self, Accel, Boot, Booted};
-use crate::series;
 use crate::workspace::{phase, phase_secs, phases, step, Workspace};
 use crate::Result;
 
@@ -1632,7 +1632,7 @@ impl<'a> Runner<'a> {
 
     fn kernel(&mut self, name: &'static str) -> Result<PathBuf> {
         if !self.kernels.contains_key(name) {
-            let image = series::kernel(self.ws, config::variant(name)?)?;
+            let image = kernels::image_of(self.ws, config::variant(name)?)?;
             self.kernels.insert(name, image);
         }
         Ok(self.kernels[name].clone())

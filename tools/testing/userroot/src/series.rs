@@ -7,7 +7,7 @@
 //! written out with `git format-patch` and a cover letter. Commit messages
 //! live in `series/` next to this crate, one file per patch (subject line,
 //! blank line, body). The gates that build every commit and run checkpatch
-//! on every patch are in [`crate::gates`].
+//! on every patch are in `gates`.
 //!
 //! Each commit is built in the main source tree: its versions of the
 //! touched files are written there, in a build directory that starts as a
@@ -23,7 +23,6 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::SystemTime;
 
 use crate::tree::{self, PINNED};
 use crate::workspace::{run, step, Workspace};
@@ -46,7 +45,7 @@ pub struct Patch {
 }
 
 /// The series, in order. Every kernel file and hunk of the checkout is in
-/// exactly one patch; [`write`] refuses anything else.
+/// exactly one patch; [`write()`] refuses anything else.
 pub const PATCHES: &[Patch] = &[
     Patch {
         message: "0001-initramfs-close-half-written-file.txt",
@@ -585,7 +584,7 @@ pub fn git(ws: &Workspace, _s: &Series) -> Result<Git> {
 
 /// The kernel configuration every commit is built with: the variant that
 /// compiles every line of the feature, KUnit suite included.
-const BUILD_VARIANT: &str = crate::gates::FULL_VARIANT;
+const BUILD_VARIANT: &str = config::FULL_VARIANT;
 /// The build directory of the series' commits.
 const BUILD_DIR: &str = "series";
 /// The build directory of their `W=1` builds.
@@ -602,9 +601,6 @@ const W1_OBJECTS: &[&str] = &[
 ];
 /// The kselftest directory the series adds.
 const SELFTEST: &str = "tools/testing/selftests/filesystems/pivot_root";
-/// Written while the main tree holds a commit's files: the touched files'
-/// timestamps, to give back.
-const BORROWED: &str = "tree-borrowed";
 
 /// What building one commit of the series gave.
 pub struct CommitBuild {
@@ -631,13 +627,13 @@ pub fn build_all(ws: &Workspace) -> Result<&'static [CommitBuild]> {
     let series = get(ws)?;
     let git = git(ws, series)?;
     let v = config::variant(BUILD_VARIANT)?;
-    kbuild::build(ws, v)?;
+    kbuild::build(ws, v, None)?;
     let config = fs::read(ws.build(v.name).join(".config"))?;
     let salt = kbuild::toolchain()? + &ws.linux_source()?;
     let mut borrowed = false;
     let built = build_each(ws, series, &git, v, &config, &salt, &mut borrowed);
     if borrowed {
-        give_back_tree(ws)?;
+        tree::give_back(ws)?;
     }
     let builds = built?;
     Ok(BUILDS.get_or_init(|| builds))
@@ -675,7 +671,7 @@ fn build_each(
             _ => {
                 step(&format!("series: building {title}"));
                 if !*borrowed {
-                    borrow_tree(ws, series)?;
+                    tree::borrow(ws, &series.touched)?;
                     *borrowed = true;
                 }
                 let built =
@@ -734,119 +730,6 @@ pub fn unpatched_kernel(ws: &Workspace) -> Result<(PathBuf, PathBuf)> {
         .ok_or("the series' base kept no kernel")?;
     config::can_warn("unpatched", &config)?;
     Ok((image, config))
-}
-
-/// A variant's kernel image: built from the tree, or, for the unpatched
-/// one, by the series check.
-pub fn kernel(ws: &Workspace, v: &config::Variant) -> Result<PathBuf> {
-    if v.unpatched {
-        return Ok(unpatched_kernel(ws)?.0);
-    }
-    kbuild::build(ws, v)
-}
-
-/// Notes the timestamps of the touched files before the main tree gets a
-/// commit's versions.
-fn borrow_tree(ws: &Workspace, series: &Series) -> Result<()> {
-    let mtime = |p: &Path| {
-        fs::metadata(ws.tree().join(p))
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos())
-    };
-    let mut note = String::new();
-    let mut dirs = std::collections::BTreeSet::new();
-    for file in &series.touched {
-        let digest = digest_of(fs::read(ws.tree().join(file)).ok().as_deref());
-        note += &format!("{} {digest} {file}\n", mtime(Path::new(file)));
-        dirs.extend(
-            Path::new(file)
-                .ancestors()
-                .skip(1)
-                .filter(|d| !d.as_os_str().is_empty()),
-        );
-    }
-    // Their directories too: adding and removing files changes theirs,
-    // and a kernel build is redone when anything in the tree is newer
-    // than its stamp.
-    for dir in dirs {
-        note += &format!("D {} {}\n", mtime(dir), dir.display());
-    }
-    fs::write(root(ws).join(BORROWED), note)?;
-    Ok(())
-}
-
-/// Gives the main tree the project's versions of the files a series build
-/// changed, with their old timestamps, if a note says it holds others.
-pub fn give_back_tree(ws: &Workspace) -> Result<()> {
-    let note_path = root(ws).join(BORROWED);
-    let Ok(note) = fs::read_to_string(&note_path) else {
-        return Ok(());
-    };
-    let wanted = tree::wanted_files(ws)?;
-    let mut dirs = Vec::new();
-    for line in note.lines() {
-        if let Some(dir) = line.strip_prefix("D ") {
-            dirs.push(dir);
-            continue;
-        }
-        let mut fields = line.splitn(3, ' ');
-        let (Some(mtime), Some(digest), Some(file)) = (fields.next(), fields.next(), fields.next())
-        else {
-            return Err("bad tree-borrowed note".into());
-        };
-        let path = ws.tree().join(file);
-        let content = match wanted.get(Path::new(file)) {
-            Some(c) => Some(c.clone()),
-            None => fs::read(ws.pristine().join(file)).ok(),
-        };
-        match content {
-            Some(c) => {
-                if fs::read(&path).ok().as_ref() != Some(&c) {
-                    fs::write(&path, &c)?;
-                }
-                // The old timestamp only goes with the old content: a file
-                // edited in the checkout since keeps the time it is written
-                // now, newer than every build stamp.
-                let nanos: u64 = mtime.parse()?;
-                if nanos > 0 && digest_of(Some(&c)) == digest {
-                    let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_nanos(nanos);
-                    fs::File::options()
-                        .write(true)
-                        .open(&path)?
-                        .set_modified(t)?;
-                }
-            }
-            None => {
-                let _ = fs::remove_file(&path);
-            }
-        }
-    }
-    // Last, after the files in them were put back.
-    for line in dirs {
-        let (mtime, dir) = line.split_once(' ').ok_or("bad tree-borrowed note")?;
-        let nanos: u128 = mtime.parse()?;
-        let path = ws.tree().join(dir);
-        if nanos > 0 && path.is_dir() {
-            let at = format!("@{}.{:09}", nanos / 1_000_000_000, nanos % 1_000_000_000);
-            run(Command::new("touch").args(["-m", "-d", &at]).arg(&path))?;
-        }
-    }
-    fs::remove_file(note_path)?;
-    Ok(())
-}
-
-/// A file's content as a word for the tree-borrowed note (`-` for none).
-fn digest_of(content: Option<&[u8]>) -> String {
-    match content {
-        Some(c) => {
-            let mut h = DefaultHasher::new();
-            c.hash(&mut h);
-            format!("{:016x}", h.finish())
-        }
-        None => "-".into(),
-    }
 }
 
 /// Writes a commit's versions of the touched files into the main tree;

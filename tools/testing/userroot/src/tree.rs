@@ -8,10 +8,13 @@
 //! incremental. `export` goes the other way: it turns edits made in the tree
 //! into `<file>.patch` files and new files in the checkout.
 
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::SystemTime;
 
 use crate::workspace::{run, step, Workspace};
 use crate::Result;
@@ -23,6 +26,9 @@ const TARBALL: &str = "/usr/src/linux-source-6.12.tar.xz";
 pub const PINNED: &str = "6.12.117";
 /// Records which package version `pristine` holds.
 pub const STAMP: &str = ".userroot-package";
+/// Written in the cache while the tree holds files other than the
+/// checkout's (see [`borrow`]).
+const BORROWED: &str = "tree-borrowed";
 /// Checkout paths that are tooling, not part of the kernel patch.
 const TOOLING: &[&str] = &["tools/testing/userroot/"];
 
@@ -30,7 +36,7 @@ const TOOLING: &[&str] = &["tools/testing/userroot/"];
 pub fn materialise(ws: &Workspace) -> Result<String> {
     let version = ensure_pristine(ws)?;
     // A series build that was interrupted left a commit's files here.
-    crate::series::give_back_tree(ws)?;
+    give_back(ws)?;
     let tree = ws.tree();
     if !tree.join("Makefile").exists() {
         step(&format!(
@@ -258,6 +264,112 @@ pub fn kernel_files(ws: &Workspace) -> Result<Vec<PathBuf>> {
 /// `<file>.patch` for a kernel path.
 fn patch_name(rel: &Path) -> PathBuf {
     PathBuf::from(format!("{}.patch", rel.display()))
+}
+
+/// Notes the content and timestamps of `files` (and of their directories)
+/// before something else, a series commit, is written over them in the
+/// tree; [`give_back`] restores the checkout's versions.
+pub fn borrow(ws: &Workspace, files: &[String]) -> Result<()> {
+    let mtime = |p: &Path| {
+        fs::metadata(ws.tree().join(p))
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos())
+    };
+    let mut note = String::new();
+    let mut dirs = std::collections::BTreeSet::new();
+    for file in files {
+        let digest = digest_of(fs::read(ws.tree().join(file)).ok().as_deref());
+        note += &format!("{} {digest} {file}\n", mtime(Path::new(file)));
+        dirs.extend(
+            Path::new(file)
+                .ancestors()
+                .skip(1)
+                .filter(|d| !d.as_os_str().is_empty()),
+        );
+    }
+    // Their directories too: adding and removing files changes theirs,
+    // and a kernel build is redone when anything in the tree is newer
+    // than its stamp.
+    for dir in dirs {
+        note += &format!("D {} {}\n", mtime(dir), dir.display());
+    }
+    fs::write(ws.cache.join(BORROWED), note)?;
+    Ok(())
+}
+
+/// Gives the tree the checkout's versions of borrowed files, if a note says
+/// it holds others; a file whose content is what was borrowed gets its old
+/// timestamp back, so make rebuilds nothing for it.
+pub fn give_back(ws: &Workspace) -> Result<()> {
+    let note_path = ws.cache.join(BORROWED);
+    let Ok(note) = fs::read_to_string(&note_path) else {
+        return Ok(());
+    };
+    let wanted = wanted_files(ws)?;
+    let mut dirs = Vec::new();
+    for line in note.lines() {
+        if let Some(dir) = line.strip_prefix("D ") {
+            dirs.push(dir);
+            continue;
+        }
+        let mut fields = line.splitn(3, ' ');
+        let (Some(mtime), Some(digest), Some(file)) = (fields.next(), fields.next(), fields.next())
+        else {
+            return Err("bad tree-borrowed note".into());
+        };
+        let path = ws.tree().join(file);
+        let content = match wanted.get(Path::new(file)) {
+            Some(c) => Some(c.clone()),
+            None => fs::read(ws.pristine().join(file)).ok(),
+        };
+        match content {
+            Some(c) => {
+                if fs::read(&path).ok().as_ref() != Some(&c) {
+                    fs::write(&path, &c)?;
+                }
+                // The old timestamp only goes with the old content: a file
+                // edited in the checkout since keeps the time it is written
+                // now, newer than every build stamp.
+                let nanos: u64 = mtime.parse()?;
+                if nanos > 0 && digest_of(Some(&c)) == digest {
+                    let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_nanos(nanos);
+                    fs::File::options()
+                        .write(true)
+                        .open(&path)?
+                        .set_modified(t)?;
+                }
+            }
+            None => {
+                let _ = fs::remove_file(&path);
+            }
+        }
+    }
+    // Last, after the files in them were put back.
+    for line in dirs {
+        let (mtime, dir) = line.split_once(' ').ok_or("bad tree-borrowed note")?;
+        let nanos: u128 = mtime.parse()?;
+        let path = ws.tree().join(dir);
+        if nanos > 0 && path.is_dir() {
+            let at = format!("@{}.{:09}", nanos / 1_000_000_000, nanos % 1_000_000_000);
+            run(Command::new("touch").args(["-m", "-d", &at]).arg(&path))?;
+        }
+    }
+    fs::remove_file(note_path)?;
+    Ok(())
+}
+
+/// A file's content as a word for the tree-borrowed note (`-` for none).
+fn digest_of(content: Option<&[u8]>) -> String {
+    match content {
+        Some(c) => {
+            let mut h = DefaultHasher::new();
+            c.hash(&mut h);
+            format!("{:016x}", h.finish())
+        }
+        None => "-".into(),
+    }
 }
 
 /// A `-p1` unified diff of one file, pristine against tree.
