@@ -14,7 +14,7 @@ export USERROOT_T0 := $(shell date +%s)
 CARGO_ARGS := --quiet --release --manifest-path $(TOOL_DIR)/Cargo.toml
 USERROOT := $(CARGO_TARGET_DIR)/release/userroot
 
-.PHONY: help setup tool tree patches kernel run test list bench series
+.PHONY: help setup tool tree patches kernel run test list bench series compare
 
 help:
 	@echo "make run      build the kernel, boot it from an initramfs, show what pivot_root does"
@@ -24,6 +24,7 @@ help:
 	@echo "make tree     unpack the kernel source and apply the project's files and patches"
 	@echo "make patches  write edits made in the tree back as <file>.patch and new files"
 	@echo "make series   write the patch series with a cover letter; prints its directory"
+	@echo "make compare  the same boots on Debian 13's 6.12, this series and Debian's 7.x (nullfs)"
 	@echo "make list     list kernel variants and boot scenarios"
 	@echo "make setup    install packages and toolchain pieces (done by the others too)"
 	@echo "cache: $(USERROOT_CACHE)"
@@ -52,3 +53,7 @@ test: tool
 # Not part of `make test`: figures, not assertions.
 bench: tool
 	@$(USERROOT) bench $(if $(ARCH),--arch $(ARCH)) $(BOOTS)
+
+# Not part of `make test`: a table of what Debian's own kernels do.
+compare: tool
+	@$(USERROOT) compare $(if $(ARCH),--arch $(ARCH))

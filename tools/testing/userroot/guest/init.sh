@@ -37,6 +37,14 @@ pivot_error() {
 	esac
 }
 
+# Drivers a kernel built as modules (Debian's virtio_blk, for `make
+# compare`), appended to the initramfs as /lib/modules/*.ko.
+if [ "$1" != stage2 ]; then
+	for m in /lib/modules/*.ko; do
+		[ -e "$m" ] && insmod "$m" && say "module=${m##*/}"
+	done
+fi
+
 # Stage 2, from the new root: drop the old root and see its memory come back.
 if [ "$1" = stage2 ]; then
 	exec 0</dev/console 1>/dev/console 2>&1
@@ -79,6 +87,7 @@ if [ -x /bin/pivot_root_test ]; then
 	fi
 	say "kselftest=$?"
 fi
+say "root_mount=$(root_mount)"
 set -- $(root_mount)
 say "root_fs=$3"
 say "root_source=$4"

@@ -11,7 +11,9 @@
 //! are in [`gates`].
 
 mod bench;
+mod compare;
 mod config;
+mod debian;
 mod gates;
 mod image;
 mod kbuild;
@@ -43,6 +45,10 @@ usage: userroot COMMAND [ARGS]
                     --arch, all of that architecture's), or those matching
   bench [--arch A] [BOOTS]
                     boot cost and hand-off figures, side by side (default 3 boots)
+  compare [--arch A]
+                    the scenarios that need no switch on Debian 13's 6.12, this
+                    series and Debian's 7.x (nullfs): one table
+  debian            fetch Debian's kernels for `compare`; print their images
   list              list the boot scenarios
   series            write the patch series for the list; last line: its directory
 
@@ -109,6 +115,21 @@ fn run(args: &[String]) -> Result<bool> {
             // Instruction-counted boots repeat exactly; more only show it.
             let boots = rest.first().map_or(Ok(3), |b| b.parse())?;
             return bench::run_bench(&ws, arch, boots);
+        }
+        Some("debian") => {
+            for k in debian::KERNELS {
+                let f = debian::fetch(&ws, k)?;
+                println!("{} {}: {}", k.name, f.package, f.image.display());
+            }
+        }
+        Some("compare") => {
+            tree::materialise(&ws)?;
+            let (arch, _) = arch_and_rest(&args[1..])?;
+            let arch = match arch {
+                Some("arm64") => &qemu::ARM64,
+                _ => &qemu::X86_64,
+            };
+            return compare::run_compare(&ws, arch);
         }
         Some("-h" | "--help" | "help") => println!("{USAGE}"),
         _ => return Err(format!("unknown command\n{USAGE}").into()),

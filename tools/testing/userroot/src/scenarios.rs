@@ -73,7 +73,7 @@ pub enum Check {
 const TIMEOUT: Duration = Duration::from_secs(120);
 const MEM_MIB: u32 = 512;
 /// Boots at a time: TCG keeps one host CPU busy per vCPU.
-const PARALLEL: usize = 2;
+pub const PARALLEL: usize = 2;
 
 /// What the feature logs when it keeps a tmpfs user root as `/`.
 const KEPT_TMPFS: &str = "initramfs: / is a user root (tmpfs): pivot_root(2) works from it";
@@ -1257,8 +1257,23 @@ pub fn list() {
     for v in config::VARIANTS {
         println!("kernel {:17} [{}] {}", v.name, v.arch.name, v.about);
     }
+    for k in crate::debian::KERNELS {
+        println!(
+            "kernel {:17} [{}] Debian's {} linux-image-cloud (prebuilt, for `make compare`)",
+            k.name, k.arch.name, k.suite
+        );
+    }
     for s in all() {
         println!("{:40} [{}] {}", s.name, s.kernel, s.about);
+    }
+}
+
+/// The scenario `name` of the x86_64 table, or its arm64 twin
+/// (`arm64-<name>`) for arm64.
+pub fn for_arch(name: &str, arch: &qemu::Arch) -> Option<&'static Scenario> {
+    match arch.name {
+        "x86_64" => find(name).ok(),
+        a => find(&format!("{a}-{name}")).ok(),
     }
 }
 
@@ -1436,11 +1451,13 @@ pub fn demo(ws: &Workspace, version: &str) -> Result<bool> {
 
 /// One finished boot.
 #[derive(Clone)]
-struct Outcome {
-    report: Report,
-    booted: Booted,
+pub struct Outcome {
+    /// What the guest and kernel reported.
+    pub report: Report,
+    /// How the boot ended.
+    pub booted: Booted,
     /// The whole serial log.
-    log: String,
+    pub log: String,
 }
 
 /// What a boot must show: no timeout, no kernel trouble, the guest script
@@ -1597,7 +1614,7 @@ impl Outcomes {
 }
 
 /// Builds kernels and images once per run and boots scenarios.
-struct Runner<'a> {
+pub struct Runner<'a> {
     ws: &'a Workspace,
     kernels: BTreeMap<&'static str, PathBuf>,
     images: BTreeMap<(&'static str, &'static str), PathBuf>,
@@ -1608,16 +1625,23 @@ struct Runner<'a> {
 
 /// What one boot needs, resolved before the boots start.
 #[derive(Clone)]
-struct Prepared {
-    arch: &'static qemu::Arch,
-    kernel: PathBuf,
-    initrd: Option<PathBuf>,
-    disk: Option<PathBuf>,
-    log: PathBuf,
+pub struct Prepared {
+    /// The guest's architecture.
+    pub arch: &'static qemu::Arch,
+    /// The kernel image.
+    pub kernel: PathBuf,
+    /// The external initramfs.
+    pub initrd: Option<PathBuf>,
+    /// The disk image.
+    pub disk: Option<PathBuf>,
+    /// The serial log.
+    pub log: PathBuf,
 }
 
 impl<'a> Runner<'a> {
-    fn new(ws: &'a Workspace) -> Result<Self> {
+    /// A runner; builds the default kernel, whose gen_init_cpio makes
+    /// every initramfs.
+    pub fn new(ws: &'a Workspace) -> Result<Self> {
         fs::create_dir_all(ws.logs())?;
         let mut runner = Self {
             ws,
@@ -1654,7 +1678,7 @@ impl<'a> Runner<'a> {
     }
 
     /// Builds the kernel and images of a scenario.
-    fn prepare(&mut self, s: &Scenario) -> Result<Prepared> {
+    pub fn prepare(&mut self, s: &Scenario) -> Result<Prepared> {
         let arch = config::variant(s.kernel)?.arch;
         Ok(Prepared {
             arch,
@@ -1713,7 +1737,7 @@ impl<'a> Runner<'a> {
 }
 
 /// One boot of a prepared scenario.
-fn boot(s: &Scenario, p: &Prepared, accel: Accel) -> Result<Outcome> {
+pub fn boot(s: &Scenario, p: &Prepared, accel: Accel) -> Result<Outcome> {
     let timeout = if accel == Accel::Kvm {
         Duration::from_secs(20)
     } else {

@@ -26,7 +26,7 @@ use std::sync::OnceLock;
 
 use crate::tree::{self, PINNED};
 use crate::workspace::{run, step, Workspace};
-use crate::{config, kbuild, Result};
+use crate::{config, debian, kbuild, Result};
 
 /// What one patch of the series takes from the checkout.
 pub enum Part {
@@ -241,7 +241,11 @@ fn write(ws: &Workspace) -> Result<Series> {
         .collect::<std::io::Result<_>>()?;
     patches.sort();
     let cover = patches.remove(0);
-    let trees = trees_checked(ws, &git, &touched)?;
+    let trees = format!(
+        "{}\n\n{}",
+        trees_checked(ws, &git, &touched)?,
+        trixie_checked(ws, &git, &touched)?
+    );
     step(&format!("series: {trees}"));
     let letter = fs::read_to_string(msg_dir.join(COVER))?.replace("TREES_CHECKED", &trees);
     fill_cover(&cover, &letter)?;
@@ -346,6 +350,76 @@ fn trees_checked(ws: &Workspace, git: &Git, touched: &[String]) -> Result<String
     ))
 }
 
+/// Checks the series against the tree Debian 13 users patch, trixie's
+/// `linux` source package: it applies to the package's upstream tarball
+/// (kernel.org's content) and to that tree with Debian's patches applied,
+/// and says which Debian patches touch its files. Fails if it does not
+/// apply; an archive that cannot be reached is said, not failed.
+fn trixie_checked(ws: &Workspace, git: &Git, touched: &[String]) -> Result<String> {
+    let sp = match debian::source_package(ws, "linux", "trixie") {
+        Ok(sp) => sp,
+        Err(e) => {
+            return Ok(format!(
+                "Debian 13's source package could not be fetched ({}); the series was \
+                 not checked against it.",
+                e.to_string().lines().last().unwrap_or("").trim()
+            ))
+        }
+    };
+    let patches = patch_list(&sp.debian)?;
+    let overlap: Vec<&(String, Vec<String>)> = patches
+        .iter()
+        .filter(|(_, files)| files.iter().any(|f| touched.contains(f)))
+        .collect();
+    // The files the series changes that exist before it, and every file
+    // of the Debian patches that touch them.
+    let base = git.run(&["ls-tree", "-r", "--name-only", BASE])?;
+    let mut files: Vec<String> = base.lines().map(String::from).collect();
+    for (_, f) in &overlap {
+        files.extend(f.iter().cloned());
+    }
+    files.sort();
+    files.dedup();
+    let diff = root(ws).join("series.diff");
+    fs::write(&diff, git.run_bytes(&["diff", BASE, BRANCH])?)?;
+    let check = |dir: &Path, what: &str| -> Result<()> {
+        run(Command::new("git")
+            .args(["apply", "--check", "--directory=."])
+            .arg(&diff)
+            .current_dir(dir))
+        .map(|_| ())
+        .map_err(|e| format!("series: does not apply to {what} ({}): {e}", sp.package).into())
+    };
+    let orig = root(ws).join("trixie-orig");
+    debian::extract_from_orig(&sp.orig, &files, &orig)?;
+    check(&orig, "Debian 13's upstream tarball")?;
+    let patched = root(ws).join("trixie-patched");
+    let _ = fs::remove_dir_all(&patched);
+    run(Command::new("cp").arg("-a").arg(&orig).arg(&patched))?;
+    for (name, _) in &overlap {
+        run(Command::new("patch")
+            .args(["-p1", "--batch", "--no-backup-if-mismatch", "-r", "-", "-d"])
+            .arg(&patched)
+            .arg("-i")
+            .arg(sp.debian.join("patches").join(name)))
+        .map_err(|e| format!("series: applying Debian's {name}: {e}"))?;
+    }
+    check(&patched, "Debian 13's patched tree")?;
+    let touching = if overlap.is_empty() {
+        "none of them touches a file the series changes".to_string()
+    } else {
+        let names: Vec<&str> = overlap.iter().map(|(n, _)| n.as_str()).collect();
+        format!("{} touch files it changes", names.join(", "))
+    };
+    Ok(format!(
+        "Also checked against Debian 13's source package ({}): the series applies \
+         to its upstream tarball (kernel.org's content) and to its tree with \
+         Debian's {} patches applied; {touching}.",
+        sp.package,
+        patches.len()
+    ))
+}
+
 /// Where Debian's source package of the kernel is unpacked.
 fn debian_dir(ws: &Workspace, package: &str) -> PathBuf {
     ws.cache.join("src/debian").join(package.trim())
@@ -398,8 +472,14 @@ fn debian_patches(ws: &Workspace, package: &str) -> Result<Vec<(String, Vec<Stri
             .arg("-C")
             .arg(&dir))?;
     }
+    patch_list(&dir.join("debian"))
+}
+
+/// The patches of a `debian/` directory in the order of its series file,
+/// each with the files it changes.
+fn patch_list(debian: &Path) -> Result<Vec<(String, Vec<String>)>> {
     let mut patches = Vec::new();
-    for line in fs::read_to_string(&series_file)?.lines() {
+    for line in fs::read_to_string(debian.join("patches/series"))?.lines() {
         let name = line
             .split('#')
             .next()
@@ -409,7 +489,7 @@ fn debian_patches(ws: &Workspace, package: &str) -> Result<Vec<(String, Vec<Stri
         let Some(name) = name else {
             continue;
         };
-        let text = fs::read(dir.join("debian/patches").join(name))?;
+        let text = fs::read(debian.join("patches").join(name))?;
         let files = String::from_utf8_lossy(&text)
             .lines()
             .filter_map(|l| l.strip_prefix("+++ "))
