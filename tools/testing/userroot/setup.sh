@@ -25,6 +25,9 @@ PACKAGES=(
 	# they are (dracut-core is dracut without its conflict with
 	# initramfs-tools).
 	initramfs-tools dracut-core lxc
+	# Container engines run from an initramfs: Docker (with containerd
+	# and runc) and podman (with crun), copied into the guest images.
+	docker.io podman crun
 	# arm64: QEMU, and gcc with libc for the kselftest (the kernels are
 	# built by clang).
 	qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross
@@ -71,8 +74,23 @@ fi
 if ((${#missing[@]})) || [ -z "$updated" ]; then
 	step "apt-get: installing ${missing[*]:-nothing new, reading the new lists}"
 	$sudo apt-get update -qq
+	# The engines' services must not start on this machine: only their
+	# programs are used, in guests. A policy-rc.d of the machine's own is
+	# left as it is; ours goes once apt is done.
+	policy=
+	if ! [ -e /usr/sbin/policy-rc.d ]; then
+		step "apt-get: services of new packages not started (a temporary /usr/sbin/policy-rc.d)"
+		printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+		$sudo chmod 755 /usr/sbin/policy-rc.d
+		policy=ours
+		trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
 		--no-install-recommends "${missing[@]}" >/dev/null
+	if [ -n "$policy" ]; then
+		$sudo rm -f /usr/sbin/policy-rc.d
+		trap - EXIT
+	fi
 else
 	step "apt-get: all ${#PACKAGES[@]} packages present"
 fi

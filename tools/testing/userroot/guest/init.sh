@@ -188,6 +188,56 @@ lxc_container() {
 	fi
 	grep -E 'ERROR|Changed into new rootfs' /tmp/lxc.log | sed 's/^/UR|   lxc: /'
 }
+# A container engine as initramfs-only systems run one: no network, an
+# image loaded from a tar made on the host, the escape probe as the
+# container, with what it needs to try (CAP_SYS_ADMIN, no seccomp filter).
+engine_setup() {
+	mount -t devtmpfs dev /dev
+	mount -t sysfs sys /sys
+	mkdir -p /sys/fs/cgroup /run && mount -t cgroup2 cgroup2 /sys/fs/cgroup
+	mount -t tmpfs run /run
+	touch /ur-host-marker
+	[ -e /ur-host-marker ] && say "host_marker=ok" || say "host_marker=missing"
+}
+# Reports how "<engine> run" went: ok, EINVAL where the runtime's
+# pivot_root(2) failed, or failed.
+engine_result() {
+	case $2 in
+	*pivot_root*"nvalid argument"*) say "$1=EINVAL" ;;
+	*) [ "$3" = 0 ] && say "$1=ok" || say "$1=failed" ;;
+	esac
+}
+ENGINE_RUN="--rm --network none --cap-add SYS_ADMIN --security-opt seccomp=unconfined"
+docker_engine() {
+	engine_setup
+	# LinuxKit's and minikube's way around rootfs: runc --no-pivot.
+	[ -n "$ur_docker_ramdisk" ] && export DOCKER_RAMDISK=true
+	dockerd --storage-driver vfs --iptables=false --ip6tables=false \
+		--bridge=none --ip-forward=false --ip-masq=false \
+		--userland-proxy=false >/tmp/dockerd.log 2>&1 &
+	i=0
+	until docker version >/dev/null 2>&1 || [ $i -ge 240 ]; do
+		i=$((i + 1))
+		sleep 0.5
+	done
+	docker load -i /ur-image.tar 2>&1 | sed 's/^/UR|   docker: /'
+	out=$(docker run $ENGINE_RUN ur-escape:1 2>&1)
+	st=$?
+	echo "$out"
+	engine_result docker_run "$out" $st
+	grep -E 'level=(error|fatal)' /tmp/dockerd.log | head -20 | sed 's/^/UR|   dockerd: /'
+}
+podman_engine() {
+	engine_setup
+	set -- --root /var/lib/containers/storage --runroot /run/containers/storage \
+		--storage-driver vfs --cgroup-manager cgroupfs --events-backend file \
+		--runtime /usr/bin/crun
+	podman "$@" load -i /ur-image.tar 2>&1 | sed 's/^/UR|   podman: /'
+	out=$(podman "$@" run $ENGINE_RUN ur-escape:1 2>&1)
+	st=$?
+	echo "$out"
+	engine_result podman_run "$out" $st
+}
 # Waits until no usermode helper of the boot runs and their count holds.
 settle_helpers() {
 	last=-1 i=0
@@ -282,6 +332,12 @@ helpers)
 	;;
 lxc)
 	lxc_container
+	;;
+docker)
+	docker_engine
+	;;
+podman)
+	podman_engine
 	;;
 kunit-debugfs)
 	# The results of the boot-time suite, read after the init sections

@@ -42,6 +42,10 @@ pub enum Entry {
     /// A program of the architecture's packages at its own path, with the
     /// shared libraries it needs.
     Program(&'static str),
+    /// At this path, a container image as `docker save` writes one (a
+    /// docker-archive tar, which `docker load` and `podman load` read),
+    /// made on the host: busybox and the escape probe as its command.
+    ContainerImage(&'static str),
 }
 
 /// What is done to an initramfs after it is made.
@@ -168,6 +172,37 @@ pub const IMAGES: &[Image] = &[
             Entry::Dir("/usr/lib/x86_64-linux-gnu/lxc"),
             Entry::Dir("/usr/lib/x86_64-linux-gnu/lxc/rootfs"),
             Entry::Program("/usr/bin/lxc-start"),
+        ],
+        ..STANDARD
+    },
+    // Container engines as initramfs-only systems run them (LinuxKit,
+    // minikube's ISO, appliances), from Debian 12's packages.
+    Image {
+        name: "docker",
+        entries: &[
+            Entry::Node("/dev/console", 5, 1),
+            Entry::Exec("/init", "init.sh"),
+            Entry::Program("/usr/sbin/dockerd"),
+            Entry::Program("/usr/bin/docker"),
+            Entry::Program("/usr/bin/containerd"),
+            Entry::Program("/usr/bin/containerd-shim-runc-v2"),
+            Entry::Program("/usr/sbin/runc"),
+            Entry::ContainerImage("/ur-image.tar"),
+        ],
+        ..STANDARD
+    },
+    Image {
+        name: "podman",
+        entries: &[
+            Entry::Node("/dev/console", 5, 1),
+            Entry::Exec("/init", "init.sh"),
+            Entry::Program("/usr/bin/podman"),
+            Entry::Program("/usr/bin/conmon"),
+            Entry::Program("/usr/bin/crun"),
+            Entry::Dir("/etc"),
+            Entry::Dir("/etc/containers"),
+            Entry::Text("/etc/containers/policy.json", "policy.json"),
+            Entry::ContainerImage("/ur-image.tar"),
         ],
         ..STANDARD
     },
@@ -442,6 +477,11 @@ pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBu
                     sources.push(src);
                 }
             }
+            Entry::ContainerImage(p) => {
+                let src = container_image(ws, arch)?;
+                writeln!(list, "file {p} {} 0644 0 0", src.display())?;
+                sources.push(src);
+            }
             Entry::Filler(..) => {}
         }
     }
@@ -562,9 +602,11 @@ fn disk(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
                 fs::copy(filler(ws, *mib)?, at(p))?;
             }
             Entry::Kselftest(p) => copy_exec(&kbuild::kselftest(ws, arch)?, &at(p))?,
-            Entry::ManyFiles(..) | Entry::File(..) | Entry::HardLinks(..) | Entry::Program(_) => {
-                return Err("that entry is for initramfs images".into())
-            }
+            Entry::ManyFiles(..)
+            | Entry::File(..)
+            | Entry::HardLinks(..)
+            | Entry::Program(_)
+            | Entry::ContainerImage(_) => return Err("that entry is for initramfs images".into()),
         }
     }
     let path = dir.join(format!("{}.ext4", img.name));
@@ -691,6 +733,80 @@ fn needed_libraries(root: &Path, arch: &Arch, program: &str) -> Result<Vec<Strin
         }
     }
     Ok(found)
+}
+
+/// The image name and tag [`Entry::ContainerImage`] loads as.
+pub const CONTAINER_IMAGE_TAG: &str = "ur-escape:1";
+
+/// A docker-archive tar of one layer, busybox and the escape probe, whose
+/// command is the probe; made again when either changes. Its file times
+/// and owners are fixed, so the same inputs give the same bytes.
+fn container_image(ws: &Workspace, arch: &Arch) -> Result<PathBuf> {
+    let busybox = package_root(ws, arch).join("bin/busybox");
+    let escape = guest_program(ws, arch, "escape.c")?;
+    let dir = images_dir(ws, arch);
+    let out = dir.join("container-image.tar");
+    let key = content_digest(&[&busybox, &escape])?;
+    make_unless_made_from(&out, &key, || {
+        let stage = dir.join("container-image");
+        let _ = fs::remove_dir_all(&stage);
+        let rootfs = stage.join("rootfs");
+        for d in ["bin", "proc", "dev", "sys", "tmp", "etc"] {
+            fs::create_dir_all(rootfs.join(d))?;
+        }
+        copy_exec(&busybox, &rootfs.join("bin/busybox"))?;
+        copy_exec(&escape, &rootfs.join("bin/ur-escape"))?;
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin/sh"))?;
+        let tar = |dir: &Path, out: &Path| {
+            run(Command::new("tar")
+                .args([
+                    "--sort=name",
+                    "--mtime=@0",
+                    "--owner=0",
+                    "--group=0",
+                    "--numeric-owner",
+                    "-C",
+                ])
+                .arg(dir)
+                .arg("-cf")
+                .arg(out)
+                .arg("."))
+        };
+        let image = stage.join("image");
+        fs::create_dir_all(image.join("layer"))?;
+        tar(&rootfs, &image.join("layer/layer.tar"))?;
+        let sha = |p: &Path| -> Result<String> {
+            let out = run(Command::new("sha256sum").arg(p))?;
+            Ok(String::from_utf8_lossy(&out)
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_string())
+        };
+        let diff_id = sha(&image.join("layer/layer.tar"))?;
+        let config = format!(
+            "{{\"architecture\":\"{}\",\"os\":\"linux\",\"created\":\"1970-01-01T00:00:00Z\",\
+             \"config\":{{\"Cmd\":[\"/bin/ur-escape\"]}},\
+             \"rootfs\":{{\"type\":\"layers\",\"diff_ids\":[\"sha256:{diff_id}\"]}}}}",
+            arch.debian
+        );
+        fs::write(image.join("config.json"), &config)?;
+        let config_id = sha(&image.join("config.json"))?;
+        fs::rename(
+            image.join("config.json"),
+            image.join(format!("{config_id}.json")),
+        )?;
+        fs::write(
+            image.join("manifest.json"),
+            format!(
+                "[{{\"Config\":\"{config_id}.json\",\"RepoTags\":[\"{CONTAINER_IMAGE_TAG}\"],\
+                 \"Layers\":[\"layer/layer.tar\"]}}]"
+            ),
+        )?;
+        tar(&image, &out)?;
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// A file of `mib` MiB of incompressible bytes, made once.

@@ -35,6 +35,8 @@ pub struct Scenario {
     pub cmdline: &'static str,
     /// Virtual CPUs.
     pub cpus: u32,
+    /// Guest memory.
+    pub mem_mib: u32,
     /// What the boot must show, in groups.
     pub checks: &'static [&'static [Check]],
 }
@@ -68,6 +70,50 @@ pub enum Check {
     /// The guest reported different values for the two keys.
     Unequal(&'static str, &'static str),
 }
+
+/// A container engine, its daemon and an image in the initramfs: the
+/// engines' binaries alone are 220 MB (Docker) and 35 MB (podman).
+const ENGINE_MEM_MIB: u32 = 1536;
+
+/// Docker from the initramfs: dockerd with containerd and runc, the vfs
+/// storage driver, no iptables and no bridge (no network at all), an
+/// image loaded from a tar made on the host; the container is the escape
+/// probe, privileged enough to try (CAP_SYS_ADMIN, no seccomp filter).
+const DOCKER: Scenario = Scenario {
+    name: "docker-run",
+    about: "Docker (dockerd, containerd, runc) from the initramfs: docker run works unmodified, the container cannot reach the host root",
+    kernel: "distro",
+    initrd: Some("docker"),
+    disk: None,
+    cmdline: "ur_probe=docker",
+    cpus: 2,
+    mem_mib: ENGINE_MEM_MIB,
+    checks: &[
+        USER_ROOT,
+        &[
+            Check::Is("docker_run", "ok"),
+            Check::Is("host_marker", "ok"),
+            Check::Is("container_escape", "none"),
+        ],
+    ],
+};
+
+/// Podman with crun, daemonless, the same image and probe.
+const PODMAN: Scenario = Scenario {
+    name: "podman-run",
+    about: "podman (crun, conmon) from the initramfs: podman run works unmodified, the container cannot reach the host root",
+    initrd: Some("podman"),
+    cmdline: "ur_probe=podman",
+    checks: &[
+        USER_ROOT,
+        &[
+            Check::Is("podman_run", "ok"),
+            Check::Is("host_marker", "ok"),
+            Check::Is("container_escape", "none"),
+        ],
+    ],
+    ..DOCKER
+};
 
 /// Per-boot limit; a TCG boot to the end of the guest script takes seconds.
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -194,6 +240,7 @@ const EXTERNAL: Scenario = Scenario {
     disk: None,
     cmdline: "",
     cpus: 1,
+    mem_mib: MEM_MIB,
     checks: &[USER_ROOT],
 };
 
@@ -259,6 +306,7 @@ const HELPERS_FALLBACK: Scenario = Scenario {
     disk: Some("disk"),
     cmdline: "root=/dev/vda rw ur_probe=helpers",
     cpus: 1,
+    mem_mib: MEM_MIB,
     checks: &[DISK, &[
         Check::AtLeast("hotplug_runs", 1),
         Check::SameAs("hotplug_runs", "helpers-fallback-1cpu-switch-off"),
@@ -982,6 +1030,37 @@ pub const SCENARIOS: &[Scenario] = &[
             )],
         ],
         ..DISK_ROOT
+    },
+    // What initramfs-only systems run containers with.
+    DOCKER,
+    Scenario {
+        name: "docker-run-switch-off",
+        about: "the same with initramfs_user_root=0: docker run fails with runc's pivot_root error",
+        cmdline: "ur_probe=docker initramfs_user_root=0",
+        checks: &[STOCK, &[Check::Is("docker_run", "EINVAL")]],
+        ..DOCKER
+    },
+    Scenario {
+        name: "docker-ramdisk-switch-off",
+        about: "switch off, DOCKER_RAMDISK=true (what LinuxKit and minikube set): the container runs and reaches the host's initramfs",
+        cmdline: "ur_probe=docker ur_docker_ramdisk=1 initramfs_user_root=0",
+        checks: &[
+            STOCK,
+            &[
+                Check::Is("docker_run", "ok"),
+                Check::Is("host_marker", "ok"),
+                Check::Is("container_escape", "host"),
+            ],
+        ],
+        ..DOCKER
+    },
+    PODMAN,
+    Scenario {
+        name: "podman-run-switch-off",
+        about: "the same with initramfs_user_root=0: podman run fails with crun's pivot_root error",
+        cmdline: "ur_probe=podman initramfs_user_root=0",
+        checks: &[STOCK, &[Check::Is("podman_run", "EINVAL")]],
+        ..PODMAN
     },
     // Stock as it is: the series' base, unpatched, so that a change of the
     // stock path (the first patches make some) cannot hide in every twin.
@@ -1751,7 +1830,7 @@ pub fn boot(s: &Scenario, p: &Prepared, accel: Accel) -> Result<Outcome> {
             initrd: p.initrd.as_deref(),
             disk: p.disk.as_deref(),
             cmdline: s.cmdline,
-            mem_mib: MEM_MIB,
+            mem_mib: s.mem_mib,
             cpus: s.cpus,
             log: &p.log,
             timeout,
