@@ -13,12 +13,12 @@ use std::fs;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use crate::debian::{self, DebianKernel};
+use crate::debian::{self, DebianKernel, Fetched};
 use crate::parser::Report;
-use crate::qemu::{Accel, Arch};
+use crate::qemu::{Accel, Arch, X86_64};
 use crate::scenarios::{self, Outcome, Prepared, Runner};
-use crate::workspace::{step, Workspace};
-use crate::Result;
+use crate::workspace::{elapsed, step, Workspace};
+use crate::{kbuild, Result};
 
 /// What a cell shows of a boot.
 pub enum Cell {
@@ -213,6 +213,9 @@ pub fn run_compare(ws: &Workspace, arch: &'static Arch) -> Result<bool> {
         }
         writeln!(table, "| {} | {} |", r.what, cells.join(" | "))?;
     }
+    if arch.name == X86_64.name {
+        table += &debian_rust(ws, &fetched[0])?;
+    }
     let out = ws.cache.join("compare");
     fs::create_dir_all(&out)?;
     fs::write(out.join(format!("{}.md", arch.name)), &table)?;
@@ -244,4 +247,106 @@ fn cell(r: &Row, report: &Report, log: &str, timed_out: bool) -> String {
         parts.push("script unfinished".into());
     }
     parts.join(", ")
+}
+
+/// Debian 13's own configuration of its 6.12 kernel with `CONFIG_RUST=y`,
+/// under the toolchain the README names (`LLVM=1`): what olddefconfig does
+/// with Rust against what it does without (the toolchain's own changes
+/// set apart), whether the feature is on, and what building the user
+/// root's object and the Rust core takes.
+fn debian_rust(ws: &Workspace, debian13: &Fetched) -> Result<String> {
+    let config = debian13
+        .config
+        .as_ref()
+        .ok_or_else(|| format!("{}: no config", debian13.package))?;
+    let configure = |name: &str, options: &[&str]| -> Result<Vec<String>> {
+        let dir = ws.build(name);
+        fs::create_dir_all(&dir)?;
+        fs::copy(config, dir.join(".config"))?;
+        let mut cmd = std::process::Command::new(ws.tree().join("scripts/config"));
+        cmd.arg("--file").arg(dir.join(".config")).args(options);
+        crate::workspace::run(&mut cmd)?;
+        kbuild::make_in(ws, &ws.tree(), &dir, name, &X86_64, &["olddefconfig"])?;
+        let text = fs::read_to_string(dir.join(".config"))?;
+        let mut lines: Vec<String> = text
+            .lines()
+            .filter(|l| l.starts_with("CONFIG_") || l.ends_with(" is not set"))
+            .filter(|l| !l.contains("_VERSION_TEXT="))
+            .map(String::from)
+            .collect();
+        lines.sort();
+        Ok(lines)
+    };
+    step("compare: Debian 13's 6.12 configuration with LLVM=1, without and with CONFIG_RUST");
+    let without = configure("debian13-llvm", &[])?;
+    let asked = configure("debian13-rust-asked", &["--enable", "RUST"])?;
+    let with = configure(
+        "debian13-rust",
+        &["--enable", "RUST", "--disable", "MODVERSIONS"],
+    )?;
+    let has = |lines: &[String], l: &str| lines.iter().any(|x| x == l);
+    let changed: Vec<String> = without
+        .iter()
+        .filter(|l| !has(&with, l))
+        .map(|l| format!("-{l}"))
+        .chain(
+            with.iter()
+                .filter(|l| !has(&without, l))
+                .map(|l| format!("+{l}")),
+        )
+        .collect();
+    // What the toolchain alone takes from Debian's (GCC-built) config:
+    // the options it had on that clang 14 cannot give.
+    let original = fs::read_to_string(config)?;
+    let lost: Vec<&str> = original
+        .lines()
+        .filter(|l| l.starts_with("CONFIG_") && l.ends_with("=y"))
+        .filter(|l| !has(&without, l))
+        .filter(|l| {
+            !l.contains("GCC") && !l.contains("_IS_") && !l.contains("CC_HAS") && !l.contains("LD_")
+        })
+        .collect();
+    let start = std::time::Instant::now();
+    let built = kbuild::make_in(
+        ws,
+        &ws.tree(),
+        &ws.build("debian13-rust"),
+        "debian13-rust",
+        &X86_64,
+        &["prepare", "rust/", "init/initramfs_user_root.o"],
+    );
+    let took = elapsed(start);
+    let mut out = String::new();
+    writeln!(
+        out,
+        "\n**Debian 13's own configuration with Rust** ({}'s config, this series' tree, `LLVM=1`):\n",
+        debian13.package
+    )?;
+    writeln!(
+        out,
+        "- `CONFIG_RUST=y` alone: olddefconfig gives `{}` (Rust depends on `!MODVERSIONS`, which Debian sets).",
+        if has(&asked, "CONFIG_RUST=y") { "CONFIG_RUST=y" } else { "# CONFIG_RUST is not set" }
+    )?;
+    writeln!(
+        out,
+        "- with `MODVERSIONS` off too: {}; `INITRAMFS_USER_ROOT` {}. Against the same configuration without Rust under the same toolchain, olddefconfig changes: {}.",
+        if has(&with, "CONFIG_RUST=y") { "`CONFIG_RUST=y`" } else { "Rust still off" },
+        if has(&with, "CONFIG_INITRAMFS_USER_ROOT=y") { "is on by default" } else { "is off" },
+        changed.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+    )?;
+    writeln!(
+        out,
+        "- Not Rust's doing but the toolchain's: `LLVM=1` with Debian 12's clang 14 alone turns off {} options Debian's GCC build has on: {}.",
+        lost.len(),
+        lost.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ")
+    )?;
+    writeln!(
+        out,
+        "- `make prepare rust/ init/initramfs_user_root.o` under it: {} in {took} on this machine.",
+        match &built {
+            Ok(()) => "built".to_string(),
+            Err(e) => format!("failed ({})", e.to_string().lines().next().unwrap_or("")),
+        }
+    )?;
+    Ok(out)
 }

@@ -83,6 +83,8 @@ pub struct Fetched {
     /// An uncompressed archive of [`DISK_MODULES`] under /lib/modules, to
     /// append to an initramfs.
     pub modules: PathBuf,
+    /// The kernel's `.config`, as Debian ships it.
+    pub config: Option<PathBuf>,
 }
 
 /// The apt configuration of the cache: its own sources, lists and
@@ -238,10 +240,15 @@ pub fn fetch(ws: &Workspace, k: &DebianKernel) -> Result<Fetched> {
     })?
     .ok_or_else(|| format!("{package}: no vmlinuz in {}", root.display()))?;
     let modules = modules_archive(&root, &dir)?;
+    let config = find_file(&root, |p| {
+        let f = p.file_name().and_then(|f| f.to_str()).unwrap_or("");
+        f == "config" || f.starts_with("config-")
+    })?;
     Ok(Fetched {
         package,
         image,
         modules,
+        config,
     })
 }
 
