@@ -219,12 +219,12 @@ pub fn fetch(ws: &Workspace, k: &DebianKernel) -> Result<Fetched> {
         let root = dir.join("root");
         fs::create_dir_all(&root)?;
         let image_deb = download(ws, &downloads, &image_pkg)?;
-        // From 7.x the image package only depends on the binary and the
-        // modules.
+        // From 7.x the image package only depends on the binary, the
+        // modules and the base files (the config among them).
         let mut debs = vec![image_deb.clone()];
         for dep in exact_depends(
             &field(&image_deb, "Depends")?,
-            &["linux-binary-", "linux-modules-"],
+            &["linux-binary-", "linux-modules-", "linux-base-"],
         ) {
             debs.push(download(ws, &downloads, &dep)?);
         }
