@@ -148,29 +148,25 @@ pub fn update(ws: &Workspace) -> Result<()> {
 }
 
 /// Downloads `package` (`name/suite` or `name=version`) into `dir` and
-/// returns the file.
+/// returns the file. apt-get writes into an empty directory first, so that
+/// the file is the one it just fetched, whatever else `dir` holds.
 fn download(ws: &Workspace, dir: &Path, package: &str) -> Result<PathBuf> {
-    fs::create_dir_all(dir)?;
+    let fresh = dir.join("partial-download");
+    let _ = fs::remove_dir_all(&fresh);
+    fs::create_dir_all(&fresh)?;
     run(apt(ws, "apt-get")
-        .current_dir(dir)
+        .current_dir(&fresh)
         .args(["download", package]))?;
-    let name = package.split(['/', '=']).next().unwrap_or(package);
-    let mut found: Vec<PathBuf> = fs::read_dir(dir)?
+    let found: Vec<PathBuf> = fs::read_dir(&fresh)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|f| f.to_str())
-                .is_some_and(|f| f.starts_with(&format!("{name}_")) && f.ends_with(".deb"))
-        })
+        .filter(|p| p.extension().is_some_and(|x| x == "deb"))
         .collect();
-    found.sort();
-    found.pop().ok_or_else(|| {
-        format!(
-            "apt-get download {package} left no .deb in {}",
-            dir.display()
-        )
-        .into()
-    })
+    let [deb] = found.as_slice() else {
+        return Err(format!("apt-get download {package}: {} files", found.len()).into());
+    };
+    let to = dir.join(deb.file_name().ok_or("no file name")?);
+    fs::rename(deb, &to)?;
+    Ok(to)
 }
 
 /// A field of a `.deb`'s control file.
