@@ -193,6 +193,8 @@ lxc_container() {
 # container, with what it needs to try (CAP_SYS_ADMIN, no seccomp filter).
 engine_setup() {
 	mount -t devtmpfs dev /dev
+	# podman's locks are POSIX shared memory.
+	mkdir -p /dev/shm && mount -t tmpfs shm /dev/shm
 	mount -t sysfs sys /sys
 	mkdir -p /sys/fs/cgroup /run && mount -t cgroup2 cgroup2 /sys/fs/cgroup
 	mount -t tmpfs run /run
@@ -225,15 +227,24 @@ docker_engine() {
 	st=$?
 	echo "$out"
 	engine_result docker_run "$out" $st
-	grep -E 'level=(error|fatal)' /tmp/dockerd.log | head -20 | sed 's/^/UR|   dockerd: /'
+	grep -E 'level=(error|fatal|warning)' /tmp/dockerd.log | head -40 | sed 's/^/UR|   dockerd: /'
+	# The daemons go, so that the old root can be unmounted and freed.
+	kill $(pidof dockerd containerd containerd-shim-runc-v2) 2>/dev/null
+	i=0
+	while pidof dockerd containerd >/dev/null && [ $i -lt 100 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
 }
 podman_engine() {
 	engine_setup
 	set -- --root /var/lib/containers/storage --runroot /run/containers/storage \
 		--storage-driver vfs --cgroup-manager cgroupfs --events-backend file \
 		--runtime /usr/bin/crun
+	mkdir -p /var/tmp
 	podman "$@" load -i /ur-image.tar 2>&1 | sed 's/^/UR|   podman: /'
-	out=$(podman "$@" run $ENGINE_RUN ur-escape:1 2>&1)
+	# Loaded as localhost/...: no registry to resolve a short name with.
+	out=$(podman "$@" run $ENGINE_RUN localhost/ur-escape:1 2>&1)
 	st=$?
 	echo "$out"
 	engine_result podman_run "$out" $st
