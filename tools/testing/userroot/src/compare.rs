@@ -86,6 +86,21 @@ pub const ROWS: &[Row] = &[
         ],
     },
     Row {
+        what: "Docker 20.10 (dockerd, containerd, runc): `docker run --rm`; can the container reach the host's root",
+        scenario: "docker-run",
+        cells: &[Cell::Key("docker_run"), Cell::Key("container_escape")],
+    },
+    Row {
+        what: "the same with `DOCKER_RAMDISK=true` (runc `--no-pivot`; this series' column with `initramfs_user_root=0`)",
+        scenario: "docker-ramdisk-switch-off",
+        cells: &[Cell::Key("docker_run"), Cell::Key("container_escape")],
+    },
+    Row {
+        what: "podman 4.3 with crun: `podman run --rm`; can the container reach the host's root",
+        scenario: "podman-run",
+        cells: &[Cell::Key("podman_run"), Cell::Key("container_escape")],
+    },
+    Row {
         what: "200 unshare + pivot_root + umount cycles: failures, mounts left",
         scenario: "churn",
         cells: &[

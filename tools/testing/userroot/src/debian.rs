@@ -419,6 +419,31 @@ pub fn source_package(ws: &Workspace, name: &str, suite: &str) -> Result<SourceP
     })
 }
 
+/// Debian 13's patched kernel tree as its `linux-source-6.12` package
+/// ships it (the binary package: reachable where the source package's
+/// tarballs are not). Returns `name version` and the tree's tarball,
+/// unpacked from the package once per version.
+pub fn trixie_linux_source(ws: &Workspace) -> Result<(String, PathBuf)> {
+    update(ws)?;
+    let downloads = ws.cache.join("debian/downloads");
+    let deb = download(ws, &downloads, "linux-source-6.12/trixie")?;
+    let version = field(&deb, "Version")?;
+    let dir = ws
+        .cache
+        .join("debian/source")
+        .join(format!("linux-source-6.12_{version}"));
+    let tarball = dir.join("usr/src/linux-source-6.12.tar.xz");
+    if !tarball.exists() {
+        step(&format!(
+            "debian: unpacking linux-source-6.12 {version} (trixie)"
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir)?;
+        run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&dir))?;
+    }
+    Ok((format!("linux-source-6.12 {version}"), tarball))
+}
+
 /// Extracts `files` (paths in the kernel tree) from an upstream tarball
 /// into `into`, whatever the tarball's top directory is called.
 pub fn extract_from_orig(orig: &Path, files: &[String], into: &Path) -> Result<()> {

@@ -356,12 +356,14 @@ fn trees_checked(ws: &Workspace, git: &Git, touched: &[String]) -> Result<String
 /// and says which Debian patches touch its files. Fails if it does not
 /// apply; an archive that cannot be reached is said, not failed.
 fn trixie_checked(ws: &Workspace, git: &Git, touched: &[String]) -> Result<String> {
+    let patched = trixie_patched_checked(ws, git)?;
     let sp = match debian::source_package(ws, "linux", "trixie") {
         Ok(sp) => sp,
         Err(e) => {
             return Ok(format!(
-                "Debian 13's source package could not be fetched ({}); the series was \
-                 not checked against it.",
+                "{patched} Its source package (upstream tarball and patch list) could not \
+                 be fetched ({}), so whether a Debian patch touches a file of the series \
+                 was not checked.",
                 e.to_string().lines().last().unwrap_or("").trim()
             ))
         }
@@ -417,6 +419,27 @@ fn trixie_checked(ws: &Workspace, git: &Git, touched: &[String]) -> Result<Strin
          Debian's {} patches applied; {touching}.",
         sp.package,
         patches.len()
+    ))
+}
+
+/// The series applies to Debian 13's patched tree, as trixie's
+/// `linux-source-6.12` ships it; fails if it does not.
+fn trixie_patched_checked(ws: &Workspace, git: &Git) -> Result<String> {
+    let (package, tarball) = debian::trixie_linux_source(ws)?;
+    let base = git.run(&["ls-tree", "-r", "--name-only", BASE])?;
+    let files: Vec<String> = base.lines().map(String::from).collect();
+    let dir = root(ws).join("trixie-linux-source");
+    debian::extract_from_orig(&tarball, &files, &dir)?;
+    let diff = root(ws).join("series.diff");
+    fs::write(&diff, git.run_bytes(&["diff", BASE, BRANCH])?)?;
+    run(Command::new("git")
+        .args(["apply", "--check", "--directory=."])
+        .arg(&diff)
+        .current_dir(&dir))
+    .map_err(|e| format!("series: does not apply to Debian 13's patched tree ({package}): {e}"))?;
+    Ok(format!(
+        "Also checked against Debian 13: the series applies to its patched tree \
+         ({package} from trixie)."
     ))
 }
 
