@@ -222,8 +222,13 @@ fn boot_path(r: &Report) -> Vec<&str> {
                 && !l.contains("Command line:")
                 && !l.contains("command line:")
         })
+        // The RAMDISK loader's spinner grows with the time the load took.
+        .map(|l| l.find(RAMDISK_SPINNER).map_or(l, |i| &l[..i]))
         .collect()
 }
+
+/// Where the RAMDISK loader's progress spinner starts in its line.
+const RAMDISK_SPINNER: &str = " |\u{8}";
 
 /// What the switch-off twin logs that a boot with the user root does not.
 const SWITCHED_OFF: &str = "<6>initramfs: user root disabled by initramfs_user_root=";

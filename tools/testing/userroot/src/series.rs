@@ -336,7 +336,7 @@ fn trees_checked(ws: &Workspace, git: &Git, touched: &[String]) -> Result<String
     let series_diff = root(ws).join("series.diff");
     fs::write(&series_diff, diff)?;
     run(Command::new("git")
-        .args(["apply", "--check", "--directory=."])
+        .args(["apply", "--check"])
         .arg(&series_diff)
         .current_dir(&dir))
     .map_err(|e| {
@@ -386,7 +386,7 @@ fn trixie_checked(ws: &Workspace, git: &Git, touched: &[String]) -> Result<Strin
     fs::write(&diff, git.run_bytes(&["diff", BASE, BRANCH])?)?;
     let check = |dir: &Path, what: &str| -> Result<()> {
         run(Command::new("git")
-            .args(["apply", "--check", "--directory=."])
+            .args(["apply", "--check"])
             .arg(&diff)
             .current_dir(dir))
         .map(|_| ())
@@ -433,7 +433,7 @@ fn trixie_patched_checked(ws: &Workspace, git: &Git) -> Result<String> {
     let diff = root(ws).join("series.diff");
     fs::write(&diff, git.run_bytes(&["diff", BASE, BRANCH])?)?;
     run(Command::new("git")
-        .args(["apply", "--check", "--directory=."])
+        .args(["apply", "--check"])
         .arg(&diff)
         .current_dir(&dir))
     .map_err(|e| format!("series: does not apply to Debian 13's patched tree ({package}): {e}"))?;
