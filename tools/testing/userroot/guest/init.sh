@@ -41,7 +41,12 @@ pivot_error() {
 # compare`), appended to the initramfs as /lib/modules/*.ko.
 if [ "$1" != stage2 ]; then
 	for m in /lib/modules/*.ko; do
-		[ -e "$m" ] && insmod "$m" && say "module=${m##*/}"
+		[ -e "$m" ] || continue
+		if out=$(insmod "$m" 2>&1); then
+			say "module=${m##*/}"
+		else
+			say "module=${m##*/} failed: $out"
+		fi
 	done
 fi
 
@@ -126,6 +131,12 @@ ns_pivot() {
 # initramfs; the disk's init reports from there, with what came back.
 disk_handoff() {
 	mount -t devtmpfs dev /dev
+	# A disk driver loaded as a module probes in the background.
+	i=0
+	while ! [ -b /dev/vda ] && [ $i -lt 50 ]; do
+		i=$((i + 1))
+		sleep 0.1
+	done
 	initramfs_kb=$(files_kb /)
 	mkdir -p /newroot
 	if ! mount -t ext4 /dev/vda /newroot; then
@@ -178,6 +189,7 @@ lxc_container() {
 	lxc.rootfs.path = dir:$c/rootfs
 	lxc.console.path = none
 	lxc.net.0.type = none
+	lxc.apparmor.profile = unconfined
 	EOF
 	lxc-start -n ur -P /tmp/lxc -F -l TRACE -o /tmp/lxc.log -- /bin/ur-escape 2>&1
 	say "lxc_start=$?"
