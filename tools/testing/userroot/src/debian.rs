@@ -393,14 +393,7 @@ pub fn source_package(ws: &Workspace, name: &str, suite: &str) -> Result<SourceP
         }
         step(&format!("debian: downloading {file} ({suite})"));
         let _ = fs::remove_file(&ok);
-        run(Command::new("curl")
-            .args(["-sSfL", "-o"])
-            .arg(&path)
-            .arg(url))?;
-        let got = run(Command::new("sha256sum").arg(&path))?;
-        if !String::from_utf8_lossy(&got).starts_with(sum) {
-            return Err(format!("{url}: checksum mismatch").into());
-        }
+        download_checked(url, &path, sum)?;
         fs::write(&ok, sum)?;
     }
     let debian = dir.join(format!("{name}_{version}"));
@@ -442,6 +435,20 @@ pub fn trixie_linux_source(ws: &Workspace) -> Result<(String, PathBuf)> {
         run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&dir))?;
     }
     Ok((format!("linux-source-6.12 {version}"), tarball))
+}
+
+/// Downloads `url` to `path` and checks its SHA-256 against `sum`, as apt
+/// names it.
+pub fn download_checked(url: &str, path: &Path, sum: &str) -> Result<()> {
+    run(Command::new("curl")
+        .args(["-sSfL", "-o"])
+        .arg(path)
+        .arg(url))?;
+    let got = run(Command::new("sha256sum").arg(path))?;
+    if !String::from_utf8_lossy(&got).starts_with(sum) {
+        return Err(format!("{url}: checksum mismatch").into());
+    }
+    Ok(())
 }
 
 /// Extracts `files` (paths in the kernel tree) from an upstream tarball

@@ -108,10 +108,7 @@ fn run(args: &[String]) -> Result<bool> {
         Some("bench") => {
             tree::materialise(&ws)?;
             let (arch, rest) = arch_and_rest(&args[1..])?;
-            let arch = match arch {
-                Some("arm64") => &qemu::ARM64,
-                _ => &qemu::X86_64,
-            };
+            let arch = arch_of(arch);
             // Instruction-counted boots repeat exactly; more only show it.
             let boots = rest.first().map_or(Ok(3), |b| b.parse())?;
             return bench::run_bench(&ws, arch, boots);
@@ -125,16 +122,21 @@ fn run(args: &[String]) -> Result<bool> {
         Some("compare") => {
             tree::materialise(&ws)?;
             let (arch, _) = arch_and_rest(&args[1..])?;
-            let arch = match arch {
-                Some("arm64") => &qemu::ARM64,
-                _ => &qemu::X86_64,
-            };
-            return compare::run_compare(&ws, arch);
+            return compare::run_compare(&ws, arch_of(arch));
         }
         Some("-h" | "--help" | "help") => println!("{USAGE}"),
         _ => return Err(format!("unknown command\n{USAGE}").into()),
     }
     Ok(true)
+}
+
+/// The architecture `--arch` named (checked by [`arch_and_rest`]), x86_64
+/// without it.
+fn arch_of(name: Option<&str>) -> &'static qemu::Arch {
+    match name {
+        Some("arm64") => &qemu::ARM64,
+        _ => &qemu::X86_64,
+    }
 }
 
 /// Splits `--arch NAME` off the arguments of `test` and `bench`.

@@ -481,14 +481,7 @@ fn debian_patches(ws: &Workspace, package: &str) -> Result<Vec<(String, Vec<Stri
             })
             .ok_or("apt-get source names no debian.tar")?;
         let tarball = dir.join("debian.tar.xz");
-        run(Command::new("curl")
-            .args(["-sSfL", "-o"])
-            .arg(&tarball)
-            .arg(url))?;
-        let got = run(Command::new("sha256sum").arg(&tarball))?;
-        if !String::from_utf8_lossy(&got).starts_with(sum) {
-            return Err(format!("{url}: checksum mismatch").into());
-        }
+        debian::download_checked(url, &tarball, sum)?;
         run(Command::new("tar")
             .arg("-xf")
             .arg(&tarball)
