@@ -7,7 +7,10 @@
 TOOL_DIR := tools/testing/userroot
 export USERROOT_CACHE ?= $(HOME)/.cache/linux-userroot
 export USERROOT_REPO := $(CURDIR)
-export CARGO_TARGET_DIR := $(USERROOT_CACHE)/cargo-target
+# One runner per checkout: the runner is built before it takes the cache's
+# lock, so a shared target directory could hand one checkout the other's.
+CHECKOUT_KEY := $(shell printf '%s' '$(CURDIR)' | sha256sum | cut -c1-12)
+export CARGO_TARGET_DIR := $(USERROOT_CACHE)/cargo-target/$(CHECKOUT_KEY)
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 # When make started, for the runner's account of where the time went.
 export USERROOT_T0 := $(shell date +%s)

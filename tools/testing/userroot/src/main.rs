@@ -157,3 +157,123 @@ fn arch_and_rest(args: &[String]) -> Result<(Option<&str>, Vec<&str>)> {
     }
     Ok((arch, rest))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// The modules of the runner another module names: `crate::name` and the
+    /// items of `use crate::{a, b::c}`, doc links included.
+    fn imports(src: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
+        let mut found = BTreeSet::new();
+        for (i, _) in src.match_indices("crate::") {
+            let rest = &src[i + "crate::".len()..];
+            let names: Vec<&str> = match rest.strip_prefix('{') {
+                Some(group) => {
+                    let mut depth = 0;
+                    let end = group
+                        .find(|c| {
+                            depth += (c == '{') as i32 - (c == '}') as i32;
+                            depth < 0
+                        })
+                        .unwrap_or(group.len());
+                    let mut items = Vec::new();
+                    let mut depth = 0;
+                    let mut start = 0;
+                    for (j, c) in group[..end].char_indices() {
+                        depth += (c == '{') as i32 - (c == '}') as i32;
+                        if c == ',' && depth == 0 {
+                            items.push(&group[start..j]);
+                            start = j + 1;
+                        }
+                    }
+                    items.push(&group[start..end]);
+                    items
+                }
+                None => vec![rest],
+            };
+            for name in names {
+                let name = name.trim_start();
+                let end = name
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(name.len());
+                if modules.contains(&name[..end]) {
+                    found.insert(name[..end].to_string());
+                }
+            }
+        }
+        found
+    }
+
+    /// A path of imports that comes back to where it started, if any.
+    fn circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+        fn visit(
+            m: &str,
+            graph: &BTreeMap<String, BTreeSet<String>>,
+            path: &mut Vec<String>,
+            done: &mut BTreeSet<String>,
+        ) -> Option<Vec<String>> {
+            if let Some(at) = path.iter().position(|p| p == m) {
+                let mut c = path[at..].to_vec();
+                c.push(m.to_string());
+                return Some(c);
+            }
+            if done.contains(m) {
+                return None;
+            }
+            path.push(m.to_string());
+            for next in graph.get(m).into_iter().flatten() {
+                if let Some(c) = visit(next, graph, path, done) {
+                    return Some(c);
+                }
+            }
+            path.pop();
+            done.insert(m.to_string());
+            None
+        }
+        let mut done = BTreeSet::new();
+        graph
+            .keys()
+            .find_map(|m| visit(m, graph, &mut Vec::new(), &mut done))
+    }
+
+    /// No module imports one that imports it back, however far round.
+    #[test]
+    fn no_import_circle() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let files: BTreeMap<String, String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+            .map(|p| {
+                let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read_to_string(&p).unwrap())
+            })
+            .collect();
+        let modules: BTreeSet<String> = files.keys().cloned().collect();
+        let graph = files
+            .iter()
+            .map(|(m, src)| {
+                let mut uses = imports(src, &modules);
+                uses.remove(m);
+                (m.clone(), uses)
+            })
+            .collect();
+        assert_eq!(circle(&graph), None, "an import circle");
+    }
+
+    #[test]
+    fn imports_read_groups_and_paths() {
+        let modules = ["a", "b", "c", "d"].map(String::from).into();
+        let src = "use crate::{a, b::{x, y}, Result};\n/// [`crate::c::f`]\nuse crate::d;";
+        let want: BTreeSet<String> = ["a", "b", "c", "d"].map(String::from).into();
+        assert_eq!(imports(src, &modules), want);
+        let graph = [("a", "b"), ("b", "c"), ("c", "a")]
+            .map(|(m, n)| (m.to_string(), [n.to_string()].into()))
+            .into();
+        assert_eq!(
+            circle(&graph),
+            Some(["a", "b", "c", "a"].map(String::from).to_vec())
+        );
+    }
+}
