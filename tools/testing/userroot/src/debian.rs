@@ -323,9 +323,18 @@ pub fn with_modules(fetched: &Fetched, initrd: &Path) -> Result<PathBuf> {
         .ok_or("initramfs without a name")?
         .to_string_lossy();
     let out = dir.join(format!("{name}+disk-modules"));
-    let key = content_digest(&[initrd, &fetched.modules])?;
+    // How they are joined is part of the key: a file joined the old way is
+    // not reused.
+    let key = format!(
+        "{}\nmodules at a 4-byte offset",
+        content_digest(&[initrd, &fetched.modules])?
+    );
     make_unless_made_from(&out, &key, || {
         let mut bytes = fs::read(initrd)?;
+        // The kernel takes an uncompressed archive after a compressed one
+        // only at a 4-byte offset (its zero padding is skipped); anywhere
+        // else it says "invalid magic at start of compressed archive".
+        bytes.resize(bytes.len().next_multiple_of(4), 0);
         bytes.extend(fs::read(&fetched.modules)?);
         fs::write(&out, bytes)?;
         Ok(())

@@ -863,17 +863,13 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
     let confdir = ws.tool_dir().join("generators").join(img.name);
     // What the image is made from: the kernel's configuration, release
     // and built-in module lists (not its code), our configuration and hook,
-    // and the host's generator, init and shell packages.
+    // and the host's packages. Every one of them: the generators copy
+    // programs and libraries of many (libc6, util-linux, kmod, systemd...),
+    // and which ones is their hooks' choice.
     let packages = run(Command::new("dpkg-query").args([
         "-W",
         "-f",
-        "${Package} ${Version}\n",
-        "initramfs-tools-core",
-        "dracut-core",
-        "busybox-static",
-        "klibc-utils",
-        "systemd",
-        "udev",
+        "${Package}:${Architecture} ${Version} ${db:Status-Abbrev}\n",
     ]))?;
     let made_from = content_digest(&[
         &build.join(".config"),
@@ -882,7 +878,12 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
         &build.join("modules.builtin.modinfo"),
         &confdir,
     ])?;
-    let key = format!("{made_from}\n{}", String::from_utf8_lossy(&packages));
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::hash::Hash::hash(&packages, &mut h);
+    let key = format!(
+        "{made_from}\nhost packages {:016x}",
+        std::hash::Hasher::finish(&h)
+    );
     make_unless_made_from(&out, &key, || make_generated(ws, v, img, &confdir, &out))?;
     Ok(out)
 }
