@@ -101,6 +101,15 @@ pub const ROWS: &[Row] = &[
         cells: &[Cell::Key("podman_run"), Cell::Key("container_escape")],
     },
     Row {
+        what: "usermode helpers forked while the initramfs unpacks (1 vCPU): uevent-helper runs, modprobe runs, the roots they ran from (device numbers)",
+        scenario: "helpers-1cpu",
+        cells: &[
+            Cell::Key("hotplug_runs"),
+            Cell::Key("modprobe_runs"),
+            Cell::Key("helper_roots"),
+        ],
+    },
+    Row {
         what: "200 unshare + pivot_root + umount cycles: failures, mounts left",
         scenario: "churn",
         cells: &[
