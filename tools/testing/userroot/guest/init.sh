@@ -349,7 +349,10 @@ helpers)
 	settle_helpers
 	for h in hotplug modprobe; do
 		say "${h}_runs=$(dmesg | grep -c "UR-HELPER $h ")"
-		say "${h}_calls=$(dmesg | sed -n "s/.*UR-HELPER $h //p" | sort | md5sum | cut -c1-32)"
+		# Input devices are numbered in the order they register, which
+		# with 2 vCPUs is a race between the i8042 ports on any kernel.
+		say "${h}_calls=$(dmesg | sed -n "s/.*UR-HELPER $h //p" |
+			sed 's/\(input\|event\|mouse\)[0-9][0-9]*/\1N/g' | sort | md5sum | cut -c1-32)"
 	done
 	say "helper_roots=$(dmesg | sed -n 's/.*UR-HELPER-ROOT //p' | sort -u | tr '\n' ' ')"
 	;;
