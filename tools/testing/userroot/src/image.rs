@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::qemu::Arch;
-use crate::workspace::{content_digest, make_unless_made_from, run, Workspace};
+use crate::workspace::{bytes_digest, content_digest, make_unless_made_from, run, Workspace};
 use crate::{kbuild, Result};
 
 /// One thing in an image.
@@ -878,12 +878,7 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
         &build.join("modules.builtin.modinfo"),
         &confdir,
     ])?;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    std::hash::Hash::hash(&packages, &mut h);
-    let key = format!(
-        "{made_from}\nhost packages {:016x}",
-        std::hash::Hasher::finish(&h)
-    );
+    let key = format!("{made_from}\nhost packages {}", bytes_digest(&packages));
     make_unless_made_from(&out, &key, || make_generated(ws, v, img, &confdir, &out))?;
     Ok(out)
 }

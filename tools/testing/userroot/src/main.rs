@@ -168,30 +168,28 @@ mod tests {
         let mut found = BTreeSet::new();
         for (i, _) in src.match_indices("crate::") {
             let rest = &src[i + "crate::".len()..];
-            let names: Vec<&str> = match rest.strip_prefix('{') {
+            // `crate::{a, b::{x, y}}` names a and b; `crate::c::f` names c.
+            let mut names = Vec::new();
+            match rest.strip_prefix('{') {
                 Some(group) => {
-                    let mut depth = 0;
-                    let end = group
-                        .find(|c| {
-                            depth += (c == '{') as i32 - (c == '}') as i32;
-                            depth < 0
-                        })
-                        .unwrap_or(group.len());
-                    let mut items = Vec::new();
-                    let mut depth = 0;
-                    let mut start = 0;
-                    for (j, c) in group[..end].char_indices() {
-                        depth += (c == '{') as i32 - (c == '}') as i32;
-                        if c == ',' && depth == 0 {
-                            items.push(&group[start..j]);
-                            start = j + 1;
+                    let (mut depth, mut start) = (0, 0);
+                    for (j, c) in group.char_indices() {
+                        match c {
+                            '{' => depth += 1,
+                            '}' if depth > 0 => depth -= 1,
+                            '}' | ',' if depth == 0 => {
+                                names.push(&group[start..j]);
+                                start = j + 1;
+                                if c == '}' {
+                                    break;
+                                }
+                            }
+                            _ => {}
                         }
                     }
-                    items.push(&group[start..end]);
-                    items
                 }
-                None => vec![rest],
-            };
+                None => names.push(rest),
+            }
             for name in names {
                 let name = name.trim_start();
                 let end = name

@@ -8,15 +8,13 @@
 //! incremental. `export` goes the other way: it turns edits made in the tree
 //! into `<file>.patch` files and new files in the checkout.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
-use crate::workspace::{run, step, Workspace};
+use crate::workspace::{bytes_digest, run, step, Workspace};
 use crate::Result;
 
 /// Debian's kernel source package and the tarball it installs.
@@ -363,11 +361,7 @@ pub fn give_back(ws: &Workspace) -> Result<()> {
 /// A file's content as a word for the tree-borrowed note (`-` for none).
 fn digest_of(content: Option<&[u8]>) -> String {
     match content {
-        Some(c) => {
-            let mut h = DefaultHasher::new();
-            c.hash(&mut h);
-            format!("{:016x}", h.finish())
-        }
+        Some(c) => bytes_digest(c),
         None => "-".into(),
     }
 }

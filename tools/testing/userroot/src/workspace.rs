@@ -181,6 +181,14 @@ pub fn phases() -> Vec<String> {
     PHASES.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
+/// A digest of bytes, as a word for a key or a note.
+pub fn bytes_digest(bytes: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
 /// A digest of what files hold (a directory: every file under it, in
 /// order, with its name), to key what is made from them. Contents, not
 /// timestamps: a fresh clone's files are new but no change.
