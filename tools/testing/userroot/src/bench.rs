@@ -455,6 +455,93 @@ fn handoff_sample(
     )
 }
 
+/// A figure of this benchmark that `make compare` takes on any kernel,
+/// one instruction-counted boot per kernel.
+pub enum Figure {
+    /// `populate_rootfs`'s initcall time and when /init starts, with the
+    /// boot-cost image of this [`SIZES`] label.
+    BootCost(&'static str),
+    /// Leaving the hand-off image by this [`HANDOFFS`] method.
+    Handoff(&'static str),
+}
+
+impl Figure {
+    /// Whether the benchmark has this image or method.
+    pub fn exists(&self) -> bool {
+        match self {
+            Figure::BootCost(label) => SIZES.iter().any(|(l, _)| l == label),
+            Figure::Handoff(method) => HANDOFFS.iter().any(|(m, _, _)| m == method),
+        }
+    }
+}
+
+/// How a kernel's `initcall_debug` lines name `populate_rootfs`: by name
+/// where it has kallsyms, else by address (from its System.map).
+pub fn populate_rootfs_name(config: &Path, system_map: &Path) -> Result<String> {
+    if fs::read_to_string(config)?
+        .lines()
+        .any(|l| l == "CONFIG_KALLSYMS=y")
+    {
+        Ok("populate_rootfs+".into())
+    } else {
+        symbol_address(system_map, "populate_rootfs")
+    }
+}
+
+/// One boot of `figure` on `kernel`, as a table cell; `populate` names
+/// `populate_rootfs` as [`populate_rootfs_name`] says. The command line is
+/// the same for every kernel (a larger log buffer, as a distribution
+/// kernel's `initcall_debug` fills the default one).
+pub fn measure(
+    ws: &Workspace,
+    arch: &Arch,
+    figure: &Figure,
+    kernel: &Path,
+    populate: &str,
+    log: &Path,
+) -> Result<String> {
+    if !figure.exists() {
+        return Err("a figure the benchmark does not take".into());
+    }
+    let accel = Accel::Tcg;
+    Ok(match figure {
+        Figure::BootCost(label) => {
+            let (_, name) = SIZES
+                .iter()
+                .find(|(l, _)| l == label)
+                .ok_or_else(|| format!("no boot-cost image {label:?}"))?;
+            let initrd = image::build(ws, arch, image::find(name)?)?;
+            let cmdline = format!("quiet initcall_debug log_buf_len=4M ur_initcall={populate}");
+            match boot_sample(arch, accel, kernel, &initrd, &cmdline, log)? {
+                Some(s) => format!(
+                    "{:.0} µs, /init at {:.1} ms",
+                    s.populate_us,
+                    s.run_init_us / 1000.0
+                ),
+                None => "(no figures)".into(),
+            }
+        }
+        Figure::Handoff(method) => {
+            let initrd = image::build(ws, arch, image::find("bench-handoff")?)?;
+            let cmdline = format!("ur_handoff={method}");
+            match handoff_sample(arch, accel, kernel, &initrd, &cmdline, log)? {
+                Some(s) => format!(
+                    "{:.1} ms, {:.1} MiB back ({:.0} %)",
+                    s.ms,
+                    s.freed_kib / 1024.0,
+                    100.0 * s.freed_kib / s.initramfs_kib
+                ),
+                None => {
+                    let text = String::from_utf8_lossy(&fs::read(log)?).into_owned();
+                    parser::parse(&text)
+                        .get("handoff")
+                        .map_or("(no figures)".into(), |h| format!("hand-off {h}"))
+                }
+            }
+        }
+    })
+}
+
 /// How `%pS` prints `name` without kallsyms: its address, from System.map.
 fn symbol_address(map: &Path, name: &str) -> Result<String> {
     let text = fs::read_to_string(map)?;

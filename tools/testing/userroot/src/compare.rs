@@ -10,132 +10,225 @@
 
 use std::fmt::Write as _;
 use std::fs;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::debian::{self, DebianKernel, Fetched};
 use crate::parser::Report;
 use crate::qemu::{Accel, Arch, X86_64};
-use crate::scenarios::{self, Outcome, Prepared, Runner};
+use crate::scenarios::{self, Prepared, Runner};
 use crate::workspace::{elapsed, step, Workspace};
-use crate::{kbuild, Result};
+use crate::{bench, image, kbuild, Result};
 
-/// What a cell shows of a boot.
+/// What a cell shows of a scenario's boot.
 pub enum Cell {
     /// The guest's report of a key.
     Key(&'static str),
     /// The first kernel or guest line that contains this text, from it on.
     Line(&'static str),
+    /// Whether the guest reported two keys the same: the first text if so,
+    /// else the second.
+    Equal(&'static str, &'static str, &'static str, &'static str),
 }
 
-/// One behaviour: a scenario and what of it each column shows.
+/// What a row boots on each kernel.
+pub enum Boots {
+    /// A scenario (its initramfs, disk and command line), and what of its
+    /// report the cell shows, joined by ", ".
+    Scenario(&'static str, &'static [Cell]),
+    /// A figure of `make bench`: one instruction-counted boot of its image.
+    Bench(bench::Figure),
+}
+
+/// One behaviour or figure: what the table's first column says, and what
+/// is booted for it.
 pub struct Row {
     /// The behaviour, as the table's first column says it.
     pub what: &'static str,
-    /// The scenario booted (its initramfs, disk and command line).
-    pub scenario: &'static str,
-    /// What the cell shows, joined by ", ".
-    pub cells: &'static [Cell],
+    /// What each column boots.
+    pub boots: Boots,
 }
 
 /// The rows, by x86_64 scenario; arm64 shows the rows whose scenario has
-/// an arm64 twin (`arm64-<name>`).
+/// an arm64 twin (`arm64-<name>`), and the figures.
 pub const ROWS: &[Row] = &[
     Row {
         what: "`/` in mountinfo: id, parent id, fs, source",
-        scenario: "external-initramfs",
-        cells: &[Cell::Key("root_mount")],
+        boots: Boots::Scenario(
+            "external-initramfs",
+            &[Cell::Key("root_mount")],
+        ),
     },
     Row {
         what: "the first kernel line that mentions rootfs, from the word on",
-        scenario: "external-initramfs",
-        cells: &[Cell::Line("rootfs")],
+        boots: Boots::Scenario(
+            "external-initramfs",
+            &[Cell::Line("rootfs")],
+        ),
     },
     Row {
         what: "pivot_root(2) from the external initramfs; old root unmounted; its memory back",
-        scenario: "external-initramfs",
-        cells: &[
+        boots: Boots::Scenario(
+            "external-initramfs",
+            &[
             Cell::Key("pivot_root"),
             Cell::Key("umount_old"),
             Cell::Key("old_root_freed"),
         ],
+        ),
     },
     Row {
         what: "kselftest filesystems/pivot_root",
-        scenario: "kselftest",
-        cells: &[Cell::Line("# Totals:")],
+        boots: Boots::Scenario(
+            "kselftest",
+            &[Cell::Line("# Totals:")],
+        ),
     },
     Row {
         what: "unshare -m + pivot_root + umount (runc's and bubblewrap's path)",
-        scenario: "client-unshare",
-        cells: &[Cell::Key("unshare_pivot")],
+        boots: Boots::Scenario(
+            "client-unshare",
+            &[Cell::Key("unshare_pivot")],
+        ),
     },
     Row {
         what: "runc (Debian 12) runs a container",
-        scenario: "client-runc",
-        cells: &[Cell::Key("runc")],
+        boots: Boots::Scenario(
+            "client-runc",
+            &[Cell::Key("runc")],
+        ),
     },
     Row {
         what:
             "LXC 5.0: how it enters the container's root; can the container reach the host's root",
-        scenario: "client-lxc",
-        cells: &[
+        boots: Boots::Scenario(
+            "client-lxc",
+            &[
             Cell::Key("lxc_start"),
             Cell::Key("lxc_root_switch"),
             Cell::Key("container_escape"),
         ],
+        ),
     },
     Row {
         what: "Docker 20.10 (dockerd, containerd, runc): `docker run --rm`; can the container reach the host's root",
-        scenario: "docker-run",
-        cells: &[Cell::Key("docker_run"), Cell::Key("container_escape")],
+        boots: Boots::Scenario(
+            "docker-run",
+            &[Cell::Key("docker_run"), Cell::Key("container_escape")],
+        ),
     },
     Row {
         what: "the same with `DOCKER_RAMDISK=true` (runc `--no-pivot`; this series' column with `initramfs_user_root=0`)",
-        scenario: "docker-ramdisk-switch-off",
-        cells: &[Cell::Key("docker_run"), Cell::Key("container_escape")],
+        boots: Boots::Scenario(
+            "docker-ramdisk-switch-off",
+            &[Cell::Key("docker_run"), Cell::Key("container_escape")],
+        ),
     },
     Row {
         what: "podman 4.3 with crun: `podman run --rm`; can the container reach the host's root",
-        scenario: "podman-run",
-        cells: &[Cell::Key("podman_run"), Cell::Key("container_escape")],
+        boots: Boots::Scenario(
+            "podman-run",
+            &[Cell::Key("podman_run"), Cell::Key("container_escape")],
+        ),
     },
     Row {
         what: "usermode helpers forked while the initramfs unpacks (1 vCPU): uevent-helper runs, modprobe runs, the roots they ran from (device numbers)",
-        scenario: "helpers-1cpu",
-        cells: &[
+        boots: Boots::Scenario(
+            "helpers-1cpu",
+            &[
             Cell::Key("hotplug_runs"),
             Cell::Key("modprobe_runs"),
             Cell::Key("helper_roots"),
         ],
+        ),
     },
     Row {
         what: "200 unshare + pivot_root + umount cycles: failures, mounts left",
-        scenario: "churn",
-        cells: &[
+        boots: Boots::Scenario(
+            "churn",
+            &[
             Cell::Key("churn_failures"),
             Cell::Key("churn_ns_mounts_wrong"),
         ],
+        ),
     },
     Row {
         what:
             "/init pivots to the ext4 disk: initramfs unmounted, its memory back, disk's init runs",
-        scenario: "client-disk-handoff",
-        cells: &[
+        boots: Boots::Scenario(
+            "client-disk-handoff",
+            &[
             Cell::Key("disk_handoff"),
             Cell::Key("initramfs_unmounted"),
             Cell::Key("initramfs_freed"),
             Cell::Key("init"),
         ],
+        ),
+    },
+    Row {
+        what: "Debian 12's initramfs-tools image (klibc `run-init`) hands over to the ext4 disk: `/` just before (fs, its own parent), where it is left, the disk's init",
+        boots: Boots::Scenario(
+            "initramfs-tools",
+            &[
+                Cell::Key("handoff_root_fs"),
+                Cell::Key("handoff_root_own_parent"),
+                Cell::Equal("root_parent_id", "handoff_root_id", "beneath the disk", "detached"),
+                Cell::Key("init"),
+            ],
+        ),
+    },
+    Row {
+        what: "Debian 12's dracut image with systemd (`switch-root`) hands over to the ext4 disk: the same",
+        boots: Boots::Scenario(
+            "dracut-systemd",
+            &[
+                Cell::Key("handoff_root_fs"),
+                Cell::Key("handoff_root_own_parent"),
+                Cell::Equal("root_parent_id", "handoff_root_id", "beneath the disk", "detached"),
+                Cell::Key("init"),
+            ],
+        ),
+    },
+    Row {
+        what: "`make bench`: populate_rootfs's initcall time and when /init starts, 16 MiB gzip initramfs (instruction-counted, 1 vCPU; each column its own configuration)",
+        boots: Boots::Bench(bench::Figure::BootCost("16 MiB")),
+    },
+    Row {
+        what: "`make bench`: leaving a 10,000-file / 128 MiB initramfs by pivot_root + umount of the old root: time, MemAvailable back (of the initramfs' tmpfs blocks)",
+        boots: Boots::Bench(bench::Figure::Handoff("pivot")),
+    },
+    Row {
+        what: "the same by busybox switch_root (empty the initramfs, move, chroot)",
+        boots: Boots::Bench(bench::Figure::Handoff("switch_root")),
+    },
+    Row {
+        what: "the same by MS_MOVE + chroot, no clean-up (runc `--no-pivot`)",
+        boots: Boots::Bench(bench::Figure::Handoff("chroot")),
     },
 ];
+
+/// What one cell boots.
+enum Work {
+    /// A scenario, prepared for the column's kernel.
+    Boot(&'static scenarios::Scenario, Prepared),
+    /// A bench figure: the figure, the kernel, how its log names
+    /// populate_rootfs, the serial log.
+    Figure(&'static bench::Figure, PathBuf, String, PathBuf),
+}
 
 /// One boot of the table.
 struct Job {
     row: usize,
     column: usize,
-    scenario: &'static scenarios::Scenario,
-    prepared: Prepared,
+    work: Work,
+}
+
+/// A kernel of the table, for the bench figures: its image, how its log
+/// names populate_rootfs.
+struct Measured {
+    kernel: PathBuf,
+    populate: String,
 }
 
 /// Boots every row on every column for `arch` and prints the table (also
@@ -151,59 +244,101 @@ pub fn run_compare(ws: &Workspace, arch: &'static Arch) -> Result<bool> {
         fetched.push(debian::fetch(ws, k)?);
     }
     let mut runner = Runner::new(ws)?;
-    let mut jobs = Vec::new();
     let mut headings = vec![format!("{} `{}`", debian[0].heading, fetched[0].package)];
     headings.push("this series (6.12, user root)".into());
     for (k, f) in debian.iter().zip(&fetched).skip(1) {
         headings.push(format!("{} `{}`", k.heading, f.package));
     }
+    // Column 1 is the series; the others Debian's, in order.
+    let debian_of = |column: usize| match column {
+        0 => Some(&fetched[0]),
+        1 => None,
+        c => Some(&fetched[c - 1]),
+    };
     let rows: Vec<&Row> = ROWS
         .iter()
-        .filter(|r| scenarios::for_arch(r.scenario, arch).is_some())
+        .filter(|r| match &r.boots {
+            Boots::Scenario(name, _) => scenarios::for_arch(name, arch).is_some(),
+            Boots::Bench(_) => true,
+        })
         .collect();
-    for (row, r) in rows.iter().enumerate() {
-        let s = scenarios::for_arch(r.scenario, arch).ok_or("no scenario")?;
-        let ours = runner.prepare(s)?;
+    // The bench figures' kernels, the series' as `make bench` boots it.
+    let mut measured = Vec::new();
+    if rows.iter().any(|r| matches!(r.boots, Boots::Bench(_))) {
         for column in 0..headings.len() {
-            let mut p = ours.clone();
-            p.log = ws.logs().join(format!("compare-{}-{column}.log", s.name));
-            // Column 1 is the series; the others Debian's, in order.
-            let debian_index = match column {
-                0 => Some(0),
-                1 => None,
-                c => Some(c - 1),
-            };
-            if let Some(i) = debian_index {
-                p.kernel = fetched[i].image.clone();
-                p.initrd = match &p.initrd {
-                    Some(initrd) => Some(debian::with_modules(&fetched[i], initrd)?),
-                    None => Some(fetched[i].modules.clone()),
-                };
-            }
-            jobs.push(Job {
-                row,
-                column,
-                scenario: s,
-                prepared: p,
+            measured.push(match debian_of(column) {
+                Some(f) => Measured {
+                    kernel: f.image.clone(),
+                    populate: bench::populate_rootfs_name(
+                        f.config.as_ref().ok_or("no config")?,
+                        &f.dir.join("no System.map"),
+                    )?,
+                },
+                None => {
+                    let v = kbuild::main_variant(arch)?;
+                    Measured {
+                        kernel: kbuild::build(ws, v, None)?,
+                        populate: bench::populate_rootfs_name(
+                            &ws.build(v.name).join(".config"),
+                            &ws.build(v.name).join("System.map"),
+                        )?,
+                    }
+                }
             });
         }
     }
+    let mut jobs = Vec::new();
+    for (row, r) in rows.iter().enumerate() {
+        let log = |name: &str, column: usize| {
+            ws.logs()
+                .join(format!("compare-{}-{name}-{column}.log", arch.name))
+        };
+        match &r.boots {
+            Boots::Scenario(name, _) => {
+                let s = scenarios::for_arch(name, arch).ok_or("no scenario")?;
+                let ours = runner.prepare(s)?;
+                for column in 0..headings.len() {
+                    let mut p = ours.clone();
+                    p.log = log(s.name, column);
+                    if let Some(f) = debian_of(column) {
+                        p.kernel = f.image.clone();
+                        p.initrd = debian_initrd(ws, s, f, p.initrd.as_deref())?;
+                    }
+                    jobs.push(Job {
+                        row,
+                        column,
+                        work: Work::Boot(s, p),
+                    });
+                }
+            }
+            Boots::Bench(figure) => {
+                for (column, m) in measured.iter().enumerate() {
+                    jobs.push(Job {
+                        row,
+                        column,
+                        work: Work::Figure(
+                            figure,
+                            m.kernel.clone(),
+                            m.populate.clone(),
+                            log(&format!("bench{row}"), column),
+                        ),
+                    });
+                }
+            }
+        }
+    }
     step(&format!("compare: {} boots on {}", jobs.len(), arch.name));
-    let results: Mutex<Vec<Option<std::result::Result<Outcome, String>>>> =
+    // Each cell's text, and whether its boot finished.
+    let results: Mutex<Vec<Option<(String, bool)>>> =
         Mutex::new((0..jobs.len()).map(|_| None).collect());
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..scenarios::PARALLEL {
-            scope.spawn(|| {
-                while let Some(job) = jobs.get(next.fetch_add(1, Ordering::SeqCst)) {
-                    let out = scenarios::boot(job.scenario, &job.prepared, Accel::Tcg)
-                        .map_err(|e| e.to_string());
-                    let i = jobs
-                        .iter()
-                        .position(|j| j.row == job.row && j.column == job.column)
-                        .unwrap_or(0);
-                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(out);
-                }
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(job) = jobs.get(i) else { break };
+                let out = run_job(ws, arch, rows[job.row], &job.work);
+                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(out);
             });
         }
     });
@@ -219,20 +354,8 @@ pub fn run_compare(ws: &Workspace, arch: &'static Arch) -> Result<bool> {
                 .iter()
                 .position(|j| j.row == row && j.column == column)
                 .ok_or("a cell without a boot")?;
-            let cell = match &results[i] {
-                Some(Ok(out)) => {
-                    all_done &= out.report.done && !out.booted.timed_out;
-                    cell(r, &out.report, &out.log, out.booted.timed_out)
-                }
-                Some(Err(e)) => {
-                    all_done = false;
-                    format!("no boot: {e}")
-                }
-                None => {
-                    all_done = false;
-                    "no boot".into()
-                }
-            };
+            let (cell, done) = results[i].clone().unwrap_or(("no boot".into(), false));
+            all_done &= done;
             cells.push(cell.replace('|', "\\|"));
         }
         writeln!(table, "| {} | {} |", r.what, cells.join(" | "))?;
@@ -256,10 +379,58 @@ pub fn run_compare(ws: &Workspace, arch: &'static Arch) -> Result<bool> {
     Ok(all_done)
 }
 
+/// The initramfs a Debian kernel boots for scenario `s`, whose own is
+/// `ours`: a generator's image made for that kernel, or ours with the
+/// kernel's disk modules appended (or those alone).
+fn debian_initrd(
+    ws: &Workspace,
+    s: &scenarios::Scenario,
+    f: &Fetched,
+    ours: Option<&Path>,
+) -> Result<Option<PathBuf>> {
+    if let Some(img) = s.initrd.map(image::find).transpose()? {
+        if img.is_generated() {
+            let tree = image::ModulesTree {
+                release: &f.release,
+                modules: &f.modules_dir,
+                config: f.config.as_ref().ok_or("no config")?,
+            };
+            return Ok(Some(image::generated_for(ws, img, &tree, &f.dir)?));
+        }
+    }
+    Ok(Some(match ours {
+        Some(initrd) => debian::with_modules(f, initrd)?,
+        None => f.modules.clone(),
+    }))
+}
+
+/// One cell: its text, and whether its boot finished (its script, in
+/// time; a figure: the figures were found).
+fn run_job(ws: &Workspace, arch: &Arch, r: &Row, work: &Work) -> (String, bool) {
+    match (work, &r.boots) {
+        (Work::Boot(s, p), Boots::Scenario(_, cells)) => match scenarios::boot(s, p, Accel::Tcg) {
+            Ok(out) => (
+                cell(cells, &out.report, &out.log, out.booted.timed_out),
+                out.report.done && !out.booted.timed_out,
+            ),
+            Err(e) => (format!("no boot: {e}"), false),
+        },
+        (Work::Figure(figure, kernel, populate, log), _) => {
+            match bench::measure(ws, arch, figure, kernel, populate, log) {
+                Ok(text) => {
+                    let done = !text.starts_with('(');
+                    (text, done)
+                }
+                Err(e) => (format!("no figures: {e}"), false),
+            }
+        }
+        _ => ("a row booted as another".into(), false),
+    }
+}
+
 /// What one boot shows for a row.
-fn cell(r: &Row, report: &Report, log: &str, timed_out: bool) -> String {
-    let mut parts: Vec<String> = r
-        .cells
+fn cell(cells: &[Cell], report: &Report, log: &str, timed_out: bool) -> String {
+    let mut parts: Vec<String> = cells
         .iter()
         .map(|c| match c {
             Cell::Key(k) => report.get(k).unwrap_or("(none)").to_string(),
@@ -267,6 +438,11 @@ fn cell(r: &Row, report: &Report, log: &str, timed_out: bool) -> String {
                 .lines()
                 .find_map(|l| l.find(text).map(|i| l[i..].trim_end().to_string()))
                 .unwrap_or_else(|| "(none)".into()),
+            Cell::Equal(a, b, same, different) => match (report.get(a), report.get(b)) {
+                (Some(x), Some(y)) if x == y => same.to_string(),
+                (Some(_), Some(_)) => different.to_string(),
+                _ => "(none)".into(),
+            },
         })
         .collect();
     if timed_out {
@@ -379,4 +555,37 @@ fn debian_rust(ws: &Workspace, debian13: &Fetched) -> Result<String> {
         }
     )?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_boot_what_exists() {
+        for r in ROWS {
+            match &r.boots {
+                Boots::Scenario(name, _) => {
+                    assert!(scenarios::for_arch(name, &X86_64).is_some(), "{name}")
+                }
+                Boots::Bench(figure) => assert!(figure.exists(), "{}", r.what),
+            }
+        }
+    }
+
+    #[test]
+    fn equal_cells_compare_two_keys() {
+        let report = crate::parser::parse(
+            "UR: root_parent_id=5\nUR: handoff_root_id=5\nUR: init=/sbin/init\nUR: done\n",
+        );
+        let cells = [
+            Cell::Equal("root_parent_id", "handoff_root_id", "beneath", "detached"),
+            Cell::Equal("root_parent_id", "init", "beneath", "detached"),
+            Cell::Equal("root_parent_id", "missing", "beneath", "detached"),
+        ];
+        assert_eq!(
+            cell(&cells, &report, "", false),
+            "beneath, detached, (none)"
+        );
+    }
 }

@@ -85,6 +85,12 @@ pub struct Fetched {
     pub modules: PathBuf,
     /// The kernel's `.config`, as Debian ships it.
     pub config: Option<PathBuf>,
+    /// The kernel's release (`uname -r`), the name of its modules tree.
+    pub release: String,
+    /// The directory that holds the modules tree (`<release>/`).
+    pub modules_dir: PathBuf,
+    /// The kernel's own directory in the cache, for what is made for it.
+    pub dir: PathBuf,
 }
 
 /// The apt configuration of the cache: its own sources, lists and
@@ -240,11 +246,20 @@ pub fn fetch(ws: &Workspace, k: &DebianKernel) -> Result<Fetched> {
         let f = p.file_name().and_then(|f| f.to_str()).unwrap_or("");
         f == "config" || f.starts_with("config-")
     })?;
+    // 6.12 and 7.x ship their tree under /usr/lib/modules.
+    let modules_dir = root.join("usr/lib/modules");
+    let release = fs::read_dir(&modules_dir)?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .next()
+        .ok_or_else(|| format!("{package}: no modules tree in {}", modules_dir.display()))?;
     Ok(Fetched {
         package,
         image,
         modules,
         config,
+        release,
+        modules_dir,
+        dir,
     })
 }
 

@@ -846,12 +846,46 @@ fn copy_exec(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A kernel as the generators see it: its release (`uname -r`), the
+/// directory that holds its modules tree (`<modules>/<release>/`) and its
+/// configuration.
+pub struct ModulesTree<'a> {
+    /// The kernel's release.
+    pub release: &'a str,
+    /// The directory of `<release>/`.
+    pub modules: &'a Path,
+    /// The kernel's `.config`.
+    pub config: &'a Path,
+}
+
+impl Image {
+    /// Whether a distribution's generator makes this image for a kernel.
+    pub fn is_generated(&self) -> bool {
+        matches!(self.kind, Kind::InitramfsTools | Kind::Dracut)
+    }
+}
+
+/// What every generated image is also made from: the host's packages.
+/// Every one of them: the generators copy programs and libraries of many
+/// (libc6, util-linux, kmod, systemd...), and which ones is their hooks'
+/// choice.
+fn host_packages_digest() -> Result<String> {
+    let packages = run(Command::new("dpkg-query").args([
+        "-W",
+        "-f",
+        "${Package}:${Architecture} ${Version} ${db:Status-Abbrev}\n",
+    ]))?;
+    Ok(bytes_digest(&packages))
+}
+
+/// The directory of a generator's configuration and hooks.
+fn generator_dir(ws: &Workspace, img: &Image) -> PathBuf {
+    ws.tool_dir().join("generators").join(img.name)
+}
+
 /// An initramfs made by a distribution's generator for the
 /// [`GENERATED_FOR`] kernel, remade when what it is made from changes
-/// (the kernel's configuration, not its code). The generator runs in a private mount namespace in which the
-/// kernel's modules and config are at `/lib/modules/VERSION` and
-/// `/boot/config-VERSION`, where both tools look, so nothing of the host's
-/// is touched.
+/// (the kernel's configuration, not its code).
 fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
     let v = crate::config::variant(GENERATED_FOR)?;
     if v.arch.name != arch.name {
@@ -860,17 +894,10 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
     let build = ws.build(v.name);
     let dir = images_dir(ws, arch);
     let out = dir.join(format!("{}.img", img.name));
-    let confdir = ws.tool_dir().join("generators").join(img.name);
+    let confdir = generator_dir(ws, img);
     // What the image is made from: the kernel's configuration, release
     // and built-in module lists (not its code), our configuration and hook,
-    // and the host's packages. Every one of them: the generators copy
-    // programs and libraries of many (libc6, util-linux, kmod, systemd...),
-    // and which ones is their hooks' choice.
-    let packages = run(Command::new("dpkg-query").args([
-        "-W",
-        "-f",
-        "${Package}:${Architecture} ${Version} ${db:Status-Abbrev}\n",
-    ]))?;
+    // and the host's packages.
     let made_from = content_digest(&[
         &build.join(".config"),
         &build.join("include/config/kernel.release"),
@@ -878,56 +905,87 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
         &build.join("modules.builtin.modinfo"),
         &confdir,
     ])?;
-    let key = format!("{made_from}\nhost packages {}", bytes_digest(&packages));
-    make_unless_made_from(&out, &key, || make_generated(ws, v, img, &confdir, &out))?;
+    let key = format!("{made_from}\nhost packages {}", host_packages_digest()?);
+    make_unless_made_from(&out, &key, || {
+        let release = fs::read_to_string(build.join("include/config/kernel.release"))?;
+        let release = release.trim();
+        // The kernel's modules (none are configured, so this is the lists
+        // and the depmod files), staged once per kernel.
+        let stage = dir.join(format!("{}-stage", v.name));
+        let _ = fs::remove_dir_all(&stage);
+        fs::create_dir_all(&stage)?;
+        kbuild::make(ws, v, &["modules"])?;
+        kbuild::with_build_dir(ws, v.name, |work| {
+            kbuild::make_in(
+                ws,
+                &ws.tree(),
+                work,
+                v.name,
+                v.arch,
+                &[
+                    "modules_install",
+                    &format!("INSTALL_MOD_PATH={}", stage.display()),
+                ],
+            )
+        })?;
+        let tree = ModulesTree {
+            release,
+            modules: &stage.join("lib/modules"),
+            config: &build.join(".config"),
+        };
+        make_generated(img, &confdir, &tree, &out)
+    })?;
     Ok(out)
 }
 
-/// Runs an image's generator for the kernel `v` into `out`.
-fn make_generated(
+/// An initramfs made by a distribution's generator for a kernel that is
+/// not ours (Debian's, in `make compare`), into `dir`; remade when the
+/// kernel's configuration or module lists, our configuration and hooks, or
+/// the host's packages change.
+pub fn generated_for(
     ws: &Workspace,
-    v: &crate::config::Variant,
     img: &Image,
-    confdir: &Path,
-    out: &Path,
-) -> Result<()> {
-    let build = ws.build(v.name);
-    let dir = images_dir(ws, v.arch);
-    let version = fs::read_to_string(build.join("include/config/kernel.release"))?
-        .trim()
-        .to_string();
-    // The kernel's modules (none are configured, so this is the lists and
-    // the depmod files) and its config, staged once per kernel.
-    let stage = dir.join(format!("{}-stage", v.name));
-    let _ = fs::remove_dir_all(&stage);
-    fs::create_dir_all(stage.join("boot"))?;
-    kbuild::make(ws, v, &["modules"])?;
-    kbuild::with_build_dir(ws, v.name, |work| {
-        kbuild::make_in(
-            ws,
-            &ws.tree(),
-            work,
-            v.name,
-            v.arch,
-            &[
-                "modules_install",
-                &format!("INSTALL_MOD_PATH={}", stage.display()),
-            ],
-        )
-    })?;
-    fs::copy(
-        build.join(".config"),
-        stage.join(format!("boot/config-{version}")),
-    )?;
+    tree: &ModulesTree,
+    dir: &Path,
+) -> Result<PathBuf> {
+    let out = dir.join(format!("{}.img", img.name));
+    let confdir = generator_dir(ws, img);
+    let lists = tree.modules.join(tree.release);
+    let made_from = content_digest(&[
+        tree.config,
+        &lists.join("modules.order"),
+        &lists.join("modules.builtin"),
+        &lists.join("modules.builtin.modinfo"),
+        &confdir,
+    ])?;
+    let key = format!(
+        "{made_from}\nrelease {}\nhost packages {}",
+        tree.release,
+        host_packages_digest()?
+    );
+    make_unless_made_from(&out, &key, || make_generated(img, &confdir, tree, &out))?;
+    Ok(out)
+}
+
+/// Runs an image's generator for the kernel `tree` into `out`, in a
+/// private mount namespace in which the kernel's modules and config are
+/// at `/lib/modules/<release>` and `/boot/config-<release>`, where both
+/// tools look, so nothing of the host's is touched.
+fn make_generated(img: &Image, confdir: &Path, tree: &ModulesTree, out: &Path) -> Result<()> {
+    let release = tree.release;
+    let boot = out.with_extension("boot");
+    let _ = fs::remove_dir_all(&boot);
+    fs::create_dir_all(&boot)?;
+    fs::copy(tree.config, boot.join(format!("config-{release}")))?;
     let generate = match img.kind {
         Kind::InitramfsTools => format!(
-            "mkinitramfs -d {} -c gzip -o {} {version}",
+            "mkinitramfs -d {} -c gzip -o {} {release}",
             confdir.display(),
             out.display()
         ),
         _ => format!(
-            "dracut --quiet --no-hostonly --force --kver {version} \\
-             --kmoddir /lib/modules/{version} --add 'systemd-initrd dracut-systemd' \\
+            "dracut --quiet --no-hostonly --force --kver {release} \\
+             --kmoddir /lib/modules/{release} --add 'systemd-initrd dracut-systemd' \\
              --include {} /lib/dracut/hooks/pre-pivot/99-ur-report.sh {}",
             confdir.join("ur-report.sh").display(),
             out.display()
@@ -938,11 +996,14 @@ fn make_generated(
     for point in ["/boot", "/lib/modules"] {
         fs::create_dir_all(point)?;
     }
+    // A distribution's package ships no modules.dep (its postinst makes
+    // it): depmod, where the tree lacks one, writes it into the tree.
     let script = format!(
         "mount --make-rprivate / && \\
-         mount --bind {modules} /lib/modules && mount --bind {boot} /boot && {generate}",
-        modules = stage.join("lib/modules").display(),
-        boot = stage.join("boot").display(),
+         mount --bind {modules} /lib/modules && mount --bind {boot} /boot && \\
+         {{ [ -e /lib/modules/{release}/modules.dep ] || depmod {release}; }} && {generate}",
+        modules = tree.modules.display(),
+        boot = boot.display(),
     );
     run(Command::new("unshare")
         .args(["-m", "sh", "-c", &script])
