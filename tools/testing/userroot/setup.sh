@@ -14,7 +14,7 @@ PACKAGES=(
 	clang lld llvm libclang-dev
 	qemu-system-x86 busybox-static e2fsprogs ccache gnuplot-nox
 	linux-source-6.12
-	runc
+	runc bubblewrap
 	# virtme-ng's guest init names its exit-code port through udev;
 	# it checks that busybox is static with `file`.
 	udev file

@@ -338,6 +338,17 @@ runc)
 		esac
 	fi
 	;;
+bwrap)
+	# bubblewrap as a distribution runs it: it always pivots, first into
+	# a tmpfs of its own, whatever it is asked to bind.
+	out=$(bwrap --bind / / /bin/sh -c 'echo sandboxed' 2>&1)
+	echo "$out"
+	case $out in
+	sandboxed) say "bwrap=ok" ;;
+	*"pivot_root: Invalid argument"*) say "bwrap=EINVAL" ;;
+	*) say "bwrap=failed" ;;
+	esac
+	;;
 disk)
 	# The disk's init is this script again: only the initramfs hands off.
 	[ "$0" = /init ] && disk_handoff

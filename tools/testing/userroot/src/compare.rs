@@ -100,6 +100,10 @@ pub const ROWS: &[Row] = &[
         ),
     },
     Row {
+        what: "bubblewrap 0.8 (Debian 12) runs a command in a sandbox",
+        boots: Boots::Scenario("client-bwrap", &[Cell::Key("bwrap")]),
+    },
+    Row {
         what:
             "LXC 5.0: how it enters the container's root; can the container reach the host's root",
         boots: Boots::Scenario(

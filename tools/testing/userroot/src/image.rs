@@ -160,6 +160,15 @@ pub const IMAGES: &[Image] = &[
         ..STANDARD
     },
     Image {
+        name: "bwrap",
+        entries: &[
+            Entry::Node("/dev/console", 5, 1),
+            Entry::Exec("/init", "init.sh"),
+            Entry::Program("/usr/bin/bwrap"),
+        ],
+        ..STANDARD
+    },
+    Image {
         name: "lxc",
         entries: &[
             Entry::Node("/dev/console", 5, 1),

@@ -461,6 +461,22 @@ pub const SCENARIOS: &[Scenario] = &[
         ..EXTERNAL
     },
     Scenario {
+        name: "client-bwrap",
+        about: "bubblewrap (Debian's 0.8) runs a command in a sandbox: it pivots into a tmpfs of its own",
+        initrd: Some("bwrap"),
+        cmdline: "ur_probe=bwrap",
+        checks: &[USER_ROOT, &[Check::Is("bwrap", "ok")]],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "client-bwrap-switch-off",
+        about: "the same with initramfs_user_root=0: 'bwrap: pivot_root: Invalid argument'",
+        initrd: Some("bwrap"),
+        cmdline: "ur_probe=bwrap initramfs_user_root=0",
+        checks: &[STOCK, &[Check::Is("bwrap", "EINVAL")]],
+        ..EXTERNAL
+    },
+    Scenario {
         name: "client-lxc",
         about: "LXC (Debian's lxc 5.0) starts a busybox container: it pivots: no way back to the host root",
         initrd: Some("lxc"),
