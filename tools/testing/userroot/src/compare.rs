@@ -50,6 +50,21 @@ pub struct Row {
     pub boots: Boots,
 }
 
+/// What a generator's hand-off to the disk shows: `/` just before the
+/// switch (fs, its own parent), whether the disk was mounted on it, the
+/// disk's init.
+const HANDED_OVER: &[Cell] = &[
+    Cell::Key("handoff_root_fs"),
+    Cell::Key("handoff_root_own_parent"),
+    Cell::Equal(
+        "root_parent_id",
+        "handoff_root_id",
+        "beneath the disk",
+        "detached",
+    ),
+    Cell::Key("init"),
+];
+
 /// The rows, by x86_64 scenario; arm64 shows the rows whose scenario has
 /// an arm64 twin (`arm64-<name>`), and the figures.
 pub const ROWS: &[Row] = &[
@@ -174,24 +189,14 @@ pub const ROWS: &[Row] = &[
         what: "Debian 12's initramfs-tools image (klibc `run-init`) hands over to the ext4 disk: `/` just before (fs, its own parent), where it is left, the disk's init",
         boots: Boots::Scenario(
             "initramfs-tools",
-            &[
-                Cell::Key("handoff_root_fs"),
-                Cell::Key("handoff_root_own_parent"),
-                Cell::Equal("root_parent_id", "handoff_root_id", "beneath the disk", "detached"),
-                Cell::Key("init"),
-            ],
+            HANDED_OVER,
         ),
     },
     Row {
         what: "Debian 12's dracut image with systemd (`switch-root`) hands over to the ext4 disk: the same",
         boots: Boots::Scenario(
             "dracut-systemd",
-            &[
-                Cell::Key("handoff_root_fs"),
-                Cell::Key("handoff_root_own_parent"),
-                Cell::Equal("root_parent_id", "handoff_root_id", "beneath the disk", "detached"),
-                Cell::Key("init"),
-            ],
+            HANDED_OVER,
         ),
     },
     Row {
