@@ -29,6 +29,8 @@ const HANDOFFS: &[(&str, &str, &str)] = &[
     ("switch_root", "busybox switch_root (stock)", "0"),
     ("chroot", "MS_MOVE + chroot, --no-pivot (stock)", "0"),
 ];
+/// The hand-off image: 10,000 files, 128 MiB.
+const HANDOFF_IMAGE: &str = "bench-handoff";
 const MEM_MIB: u32 = 1024;
 const TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -200,7 +202,7 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
         "| method | time (ms) | memory returned (MiB) | of the initramfs in memory |"
     )?;
     writeln!(report, "|---|---|---|---|")?;
-    let initrd = image::build(ws, arch, image::find("bench-handoff")?)?;
+    let initrd = image::build(ws, arch, image::find(HANDOFF_IMAGE)?)?;
     let mut samples: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> =
         HANDOFFS.iter().map(|_| Default::default()).collect();
     step(&format!(
@@ -211,13 +213,13 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
             let cmdline = format!("ur_handoff={method} initramfs_user_root={flag}");
             let log = out.join(format!("handoff-{method}-{n}.log"));
             match handoff_sample(arch, accel, &kernel, &initrd, &cmdline, &log)? {
-                Some(s) => {
+                Ok(s) => {
                     samples[i].0.push(s.ms);
                     samples[i].1.push(s.freed_kib);
                     samples[i].2.push(100.0 * s.freed_kib / s.initramfs_kib);
                 }
-                None => {
-                    eprintln!("bench: no figures in {}", log.display());
+                Err(why) => {
+                    eprintln!("bench: {why} in {}", log.display());
                     ok = false;
                 }
             }
@@ -421,7 +423,8 @@ struct HandoffSample {
     initramfs_kib: f64,
 }
 
-/// One hand-off boot.
+/// One hand-off boot: its figures, or why there are none (the guest's
+/// `handoff=` report where it has one).
 fn handoff_sample(
     arch: &Arch,
     accel: Accel,
@@ -429,7 +432,7 @@ fn handoff_sample(
     initrd: &Path,
     cmdline: &str,
     log: &Path,
-) -> Result<Option<HandoffSample>> {
+) -> Result<std::result::Result<HandoffSample, String>> {
     let (text, report) = bench_boot(arch, accel, kernel, initrd, cmdline, log)?;
     let mark = |name: &str| {
         text.lines()
@@ -445,12 +448,14 @@ fn handoff_sample(
             kb("mem_after_kb"),
             kb("initramfs_kb"),
         ) {
-            (Some(t0), Some(t1), Some(m0), Some(m1), Some(size)) => Some(HandoffSample {
+            (Some(t0), Some(t1), Some(m0), Some(m1), Some(size)) => Ok(HandoffSample {
                 ms: (t1 - t0) / 1000.0,
                 freed_kib: m1 - m0,
                 initramfs_kib: size,
             }),
-            _ => None,
+            _ => Err(report
+                .get("handoff")
+                .map_or("(no figures)".into(), |h| format!("hand-off {h}"))),
         },
     )
 }
@@ -466,26 +471,30 @@ pub enum Figure {
 }
 
 impl Figure {
-    /// Whether the benchmark has this image or method.
-    pub fn exists(&self) -> bool {
+    /// The benchmark's image this figure boots; none where the benchmark
+    /// has no such image or method.
+    pub fn image(&self) -> Option<&'static str> {
         match self {
-            Figure::BootCost(label) => SIZES.iter().any(|(l, _)| l == label),
-            Figure::Handoff(method) => HANDOFFS.iter().any(|(m, _, _)| m == method),
+            Figure::BootCost(label) => SIZES.iter().find(|(l, _)| l == label).map(|(_, n)| *n),
+            Figure::Handoff(method) => HANDOFFS
+                .iter()
+                .any(|(m, _, _)| m == method)
+                .then_some(HANDOFF_IMAGE),
         }
     }
 }
 
 /// How a kernel's `initcall_debug` lines name `populate_rootfs`: by name
 /// where it has kallsyms, else by address (from its System.map).
-pub fn populate_rootfs_name(config: &Path, system_map: &Path) -> Result<String> {
+pub fn populate_rootfs_name(config: &Path, system_map: Option<&Path>) -> Result<String> {
     if fs::read_to_string(config)?
         .lines()
         .any(|l| l == "CONFIG_KALLSYMS=y")
     {
-        Ok("populate_rootfs+".into())
-    } else {
-        symbol_address(system_map, "populate_rootfs")
+        return Ok("populate_rootfs+".into());
     }
+    let map = system_map.ok_or("no kallsyms and no System.map")?;
+    symbol_address(map, "populate_rootfs")
 }
 
 /// One boot of `figure` on `kernel`, as a table cell; `populate` names
@@ -500,17 +509,13 @@ pub fn measure(
     populate: &str,
     log: &Path,
 ) -> Result<String> {
-    if !figure.exists() {
-        return Err("a figure the benchmark does not take".into());
-    }
+    let name = figure
+        .image()
+        .ok_or("a figure the benchmark does not take")?;
+    let initrd = image::build(ws, arch, image::find(name)?)?;
     let accel = Accel::Tcg;
     Ok(match figure {
-        Figure::BootCost(label) => {
-            let (_, name) = SIZES
-                .iter()
-                .find(|(l, _)| l == label)
-                .ok_or_else(|| format!("no boot-cost image {label:?}"))?;
-            let initrd = image::build(ws, arch, image::find(name)?)?;
+        Figure::BootCost(_) => {
             let cmdline = format!("quiet initcall_debug log_buf_len=4M ur_initcall={populate}");
             match boot_sample(arch, accel, kernel, &initrd, &cmdline, log)? {
                 Some(s) => format!(
@@ -522,21 +527,15 @@ pub fn measure(
             }
         }
         Figure::Handoff(method) => {
-            let initrd = image::build(ws, arch, image::find("bench-handoff")?)?;
             let cmdline = format!("ur_handoff={method}");
             match handoff_sample(arch, accel, kernel, &initrd, &cmdline, log)? {
-                Some(s) => format!(
+                Ok(s) => format!(
                     "{:.1} ms, {:.1} MiB back ({:.0} %)",
                     s.ms,
                     s.freed_kib / 1024.0,
                     100.0 * s.freed_kib / s.initramfs_kib
                 ),
-                None => {
-                    let text = String::from_utf8_lossy(&fs::read(log)?).into_owned();
-                    parser::parse(&text)
-                        .get("handoff")
-                        .map_or("(no figures)".into(), |h| format!("hand-off {h}"))
-                }
+                Err(why) => why,
             }
         }
     })

@@ -87,10 +87,10 @@ pub const ROWS: &[Row] = &[
         boots: Boots::Scenario(
             "external-initramfs",
             &[
-            Cell::Key("pivot_root"),
-            Cell::Key("umount_old"),
-            Cell::Key("old_root_freed"),
-        ],
+                Cell::Key("pivot_root"),
+                Cell::Key("umount_old"),
+                Cell::Key("old_root_freed"),
+            ],
         ),
     },
     Row {
@@ -124,10 +124,10 @@ pub const ROWS: &[Row] = &[
         boots: Boots::Scenario(
             "client-lxc",
             &[
-            Cell::Key("lxc_start"),
-            Cell::Key("lxc_root_switch"),
-            Cell::Key("container_escape"),
-        ],
+                Cell::Key("lxc_start"),
+                Cell::Key("lxc_root_switch"),
+                Cell::Key("container_escape"),
+            ],
         ),
     },
     Row {
@@ -156,10 +156,10 @@ pub const ROWS: &[Row] = &[
         boots: Boots::Scenario(
             "helpers-1cpu",
             &[
-            Cell::Key("hotplug_runs"),
-            Cell::Key("modprobe_runs"),
-            Cell::Key("helper_roots"),
-        ],
+                Cell::Key("hotplug_runs"),
+                Cell::Key("modprobe_runs"),
+                Cell::Key("helper_roots"),
+            ],
         ),
     },
     Row {
@@ -167,9 +167,9 @@ pub const ROWS: &[Row] = &[
         boots: Boots::Scenario(
             "churn",
             &[
-            Cell::Key("churn_failures"),
-            Cell::Key("churn_ns_mounts_wrong"),
-        ],
+                Cell::Key("churn_failures"),
+                Cell::Key("churn_ns_mounts_wrong"),
+            ],
         ),
     },
     Row {
@@ -178,11 +178,11 @@ pub const ROWS: &[Row] = &[
         boots: Boots::Scenario(
             "client-disk-handoff",
             &[
-            Cell::Key("disk_handoff"),
-            Cell::Key("initramfs_unmounted"),
-            Cell::Key("initramfs_freed"),
-            Cell::Key("init"),
-        ],
+                Cell::Key("disk_handoff"),
+                Cell::Key("initramfs_unmounted"),
+                Cell::Key("initramfs_freed"),
+                Cell::Key("init"),
+            ],
         ),
     },
     Row {
@@ -219,8 +219,9 @@ pub const ROWS: &[Row] = &[
 
 /// What one cell boots.
 enum Work {
-    /// A scenario, prepared for the column's kernel.
-    Boot(&'static scenarios::Scenario, Prepared),
+    /// A scenario, prepared for the column's kernel, and what of its
+    /// report the cell shows.
+    Boot(&'static scenarios::Scenario, Prepared, &'static [Cell]),
     /// A bench figure: the figure, the kernel, how its log names
     /// populate_rootfs, the serial log.
     Figure(&'static bench::Figure, PathBuf, String, PathBuf),
@@ -280,7 +281,7 @@ pub fn run_compare(ws: &Workspace, arch: &'static Arch) -> Result<bool> {
                     kernel: f.image.clone(),
                     populate: bench::populate_rootfs_name(
                         f.config.as_ref().ok_or("no config")?,
-                        &f.dir.join("no System.map"),
+                        None,
                     )?,
                 },
                 None => {
@@ -289,21 +290,21 @@ pub fn run_compare(ws: &Workspace, arch: &'static Arch) -> Result<bool> {
                         kernel: kbuild::build(ws, v, None)?,
                         populate: bench::populate_rootfs_name(
                             &ws.build(v.name).join(".config"),
-                            &ws.build(v.name).join("System.map"),
+                            Some(&ws.build(v.name).join("System.map")),
                         )?,
                     }
                 }
             });
         }
     }
+    let log = |name: &str, column: usize| {
+        ws.logs()
+            .join(format!("compare-{}-{name}-{column}.log", arch.name))
+    };
     let mut jobs = Vec::new();
     for (row, r) in rows.iter().enumerate() {
-        let log = |name: &str, column: usize| {
-            ws.logs()
-                .join(format!("compare-{}-{name}-{column}.log", arch.name))
-        };
         match &r.boots {
-            Boots::Scenario(name, _) => {
+            Boots::Scenario(name, cells) => {
                 let s = scenarios::for_arch(name, arch).ok_or("no scenario")?;
                 let ours = runner.prepare(s)?;
                 for column in 0..headings.len() {
@@ -316,7 +317,7 @@ pub fn run_compare(ws: &Workspace, arch: &'static Arch) -> Result<bool> {
                     jobs.push(Job {
                         row,
                         column,
-                        work: Work::Boot(s, p),
+                        work: Work::Boot(s, p, cells),
                     });
                 }
             }
@@ -346,7 +347,7 @@ pub fn run_compare(ws: &Workspace, arch: &'static Arch) -> Result<bool> {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(job) = jobs.get(i) else { break };
-                let out = run_job(ws, arch, rows[job.row], &job.work);
+                let out = run_job(ws, arch, &job.work);
                 results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(out);
             });
         }
@@ -415,16 +416,16 @@ fn debian_initrd(
 
 /// One cell: its text, and whether its boot finished (its script, in
 /// time; a figure: the figures were found).
-fn run_job(ws: &Workspace, arch: &Arch, r: &Row, work: &Work) -> (String, bool) {
-    match (work, &r.boots) {
-        (Work::Boot(s, p), Boots::Scenario(_, cells)) => match scenarios::boot(s, p, Accel::Tcg) {
+fn run_job(ws: &Workspace, arch: &Arch, work: &Work) -> (String, bool) {
+    match work {
+        Work::Boot(s, p, cells) => match scenarios::boot(s, p, Accel::Tcg) {
             Ok(out) => (
                 cell(cells, &out.report, &out.log, out.booted.timed_out),
                 out.report.done && !out.booted.timed_out,
             ),
             Err(e) => (format!("no boot: {e}"), false),
         },
-        (Work::Figure(figure, kernel, populate, log), _) => {
+        Work::Figure(figure, kernel, populate, log) => {
             match bench::measure(ws, arch, figure, kernel, populate, log) {
                 Ok(text) => {
                     let done = !text.starts_with('(');
@@ -433,7 +434,6 @@ fn run_job(ws: &Workspace, arch: &Arch, r: &Row, work: &Work) -> (String, bool) 
                 Err(e) => (format!("no figures: {e}"), false),
             }
         }
-        _ => ("a row booted as another".into(), false),
     }
 }
 
@@ -577,7 +577,7 @@ mod tests {
                 Boots::Scenario(name, _) => {
                     assert!(scenarios::for_arch(name, &X86_64).is_some(), "{name}")
                 }
-                Boots::Bench(figure) => assert!(figure.exists(), "{}", r.what),
+                Boots::Bench(figure) => assert!(figure.image().is_some(), "{}", r.what),
             }
         }
     }

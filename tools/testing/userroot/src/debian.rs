@@ -329,10 +329,7 @@ fn modules_archive(root: &Path, dir: &Path) -> Result<PathBuf> {
 /// An initramfs followed by a Debian kernel's disk modules (the kernel
 /// unpacks concatenated archives in turn), made once per pair.
 pub fn with_modules(fetched: &Fetched, initrd: &Path) -> Result<PathBuf> {
-    let dir = fetched
-        .modules
-        .parent()
-        .ok_or("modules archive without a directory")?;
+    let dir = &fetched.dir;
     let name = initrd
         .file_name()
         .ok_or("initramfs without a name")?

@@ -874,22 +874,28 @@ impl Image {
     }
 }
 
-/// What every generated image is also made from: the host's packages.
-/// Every one of them: the generators copy programs and libraries of many
-/// (libc6, util-linux, kmod, systemd...), and which ones is their hooks'
-/// choice.
-fn host_packages_digest() -> Result<String> {
+/// The directory of a generator's configuration and hooks.
+fn generator_dir(ws: &Workspace, img: &Image) -> PathBuf {
+    ws.tool_dir().join("generators").join(img.name)
+}
+
+/// The key of a generated image: what of the kernel it is made from
+/// (`kernel`: its configuration and module lists, not its code), our
+/// configuration and hooks, and every host package: the generators copy
+/// programs and libraries of many (libc6, util-linux, kmod, systemd...),
+/// and which ones is their hooks' choice.
+fn generated_key(ws: &Workspace, img: &Image, kernel: &[&Path]) -> Result<String> {
+    let confdir = generator_dir(ws, img);
+    let made_from = content_digest(&[kernel, &[confdir.as_path()]].concat())?;
     let packages = run(Command::new("dpkg-query").args([
         "-W",
         "-f",
         "${Package}:${Architecture} ${Version} ${db:Status-Abbrev}\n",
     ]))?;
-    Ok(bytes_digest(&packages))
-}
-
-/// The directory of a generator's configuration and hooks.
-fn generator_dir(ws: &Workspace, img: &Image) -> PathBuf {
-    ws.tool_dir().join("generators").join(img.name)
+    Ok(format!(
+        "{made_from}\nhost packages {}",
+        bytes_digest(&packages)
+    ))
 }
 
 /// An initramfs made by a distribution's generator for the
@@ -903,18 +909,16 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
     let build = ws.build(v.name);
     let dir = images_dir(ws, arch);
     let out = dir.join(format!("{}.img", img.name));
-    let confdir = generator_dir(ws, img);
-    // What the image is made from: the kernel's configuration, release
-    // and built-in module lists (not its code), our configuration and hook,
-    // and the host's packages.
-    let made_from = content_digest(&[
-        &build.join(".config"),
-        &build.join("include/config/kernel.release"),
-        &build.join("modules.builtin"),
-        &build.join("modules.builtin.modinfo"),
-        &confdir,
-    ])?;
-    let key = format!("{made_from}\nhost packages {}", host_packages_digest()?);
+    let key = generated_key(
+        ws,
+        img,
+        &[
+            &build.join(".config"),
+            &build.join("include/config/kernel.release"),
+            &build.join("modules.builtin"),
+            &build.join("modules.builtin.modinfo"),
+        ],
+    )?;
     make_unless_made_from(&out, &key, || {
         let release = fs::read_to_string(build.join("include/config/kernel.release"))?;
         let release = release.trim();
@@ -942,7 +946,7 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
             modules: &stage.join("lib/modules"),
             config: &build.join(".config"),
         };
-        make_generated(img, &confdir, &tree, &out)
+        make_generated(ws, img, &tree, &out)
     })?;
     Ok(out)
 }
@@ -958,21 +962,22 @@ pub fn generated_for(
     dir: &Path,
 ) -> Result<PathBuf> {
     let out = dir.join(format!("{}.img", img.name));
-    let confdir = generator_dir(ws, img);
     let lists = tree.modules.join(tree.release);
-    let made_from = content_digest(&[
-        tree.config,
-        &lists.join("modules.order"),
-        &lists.join("modules.builtin"),
-        &lists.join("modules.builtin.modinfo"),
-        &confdir,
-    ])?;
     let key = format!(
-        "{made_from}\nrelease {}\nhost packages {}",
+        "release {}\n{}",
         tree.release,
-        host_packages_digest()?
+        generated_key(
+            ws,
+            img,
+            &[
+                tree.config,
+                &lists.join("modules.order"),
+                &lists.join("modules.builtin"),
+                &lists.join("modules.builtin.modinfo"),
+            ],
+        )?
     );
-    make_unless_made_from(&out, &key, || make_generated(img, &confdir, tree, &out))?;
+    make_unless_made_from(&out, &key, || make_generated(ws, img, tree, &out))?;
     Ok(out)
 }
 
@@ -980,8 +985,9 @@ pub fn generated_for(
 /// private mount namespace in which the kernel's modules and config are
 /// at `/lib/modules/<release>` and `/boot/config-<release>`, where both
 /// tools look, so nothing of the host's is touched.
-fn make_generated(img: &Image, confdir: &Path, tree: &ModulesTree, out: &Path) -> Result<()> {
+fn make_generated(ws: &Workspace, img: &Image, tree: &ModulesTree, out: &Path) -> Result<()> {
     let release = tree.release;
+    let confdir = generator_dir(ws, img);
     let boot = out.with_extension("boot");
     let _ = fs::remove_dir_all(&boot);
     fs::create_dir_all(&boot)?;
