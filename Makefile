@@ -17,7 +17,7 @@ export USERROOT_T0 := $(shell date +%s)
 CARGO_ARGS := --quiet --release --manifest-path $(TOOL_DIR)/Cargo.toml
 USERROOT := $(CARGO_TARGET_DIR)/release/userroot
 
-.PHONY: help setup tool tree patches kernel run test list bench series compare
+.PHONY: help setup tool tree patches kernel run test list bench series release compare
 
 help:
 	@echo "make run      build the kernel, boot it from an initramfs, show what pivot_root does"
@@ -27,6 +27,7 @@ help:
 	@echo "make tree     unpack the kernel source and apply the project's files and patches"
 	@echo "make patches  write edits made in the tree back as <file>.patch and new files"
 	@echo "make series   write the patch series with a cover letter; prints its directory"
+	@echo "make release  write the series into release/6.12.y/ (after a change to the kernel files)"
 	@echo "make compare  the same boots on Debian 13's 6.12, this series and Debian's 7.x (nullfs)"
 	@echo "make list     list kernel variants and boot scenarios"
 	@echo "make setup    install packages and toolchain pieces (done by the others too)"
@@ -39,7 +40,7 @@ tool: setup
 	@echo "==> building the test runner"
 	@cargo build $(CARGO_ARGS)
 
-tree patches run list series: tool
+tree patches run list series release: tool
 	@$(USERROOT) $@
 
 kernel: tool

@@ -19,8 +19,9 @@ PACKAGES=(
 	# it checks that busybox is static with `file`.
 	udev file
 	python3-venv
-	# The series gates: git trees, rst syntax, checkpatch's SPDX check.
-	git python3-docutils python3-ply python3-git
+	# The series gates: git trees, rst syntax, checkpatch's SPDX check;
+	# quilt, as Debian's source package applies patches.
+	git python3-docutils python3-ply python3-git quilt
 	# The distributions' own initramfs generators and LXC, booted as
 	# they are (dracut-core is dracut without its conflict with
 	# initramfs-tools).
@@ -41,8 +42,24 @@ CACHE=${USERROOT_CACHE:-$HOME/.cache/linux-userroot}
 VENV=$CACHE/venv
 
 step() { printf '==> %s\n' "$*"; }
+# What this script cannot install, each reported in one line before
+# anything is done.
+missing_prerequisite() {
+	printf 'userroot: %s\n' "$*" >&2
+	exit 1
+}
+command -v apt-get >/dev/null ||
+	missing_prerequisite "apt-get not found: the set-up installs Debian 12's packages"
+for tool in rustup cargo; do
+	command -v "$tool" >/dev/null ||
+		missing_prerequisite "$tool not found in PATH or ~/.cargo/bin: install Rust with rustup (https://rustup.rs); the set-up adds rust-src, rustfmt and clippy to its toolchain"
+done
 sudo=
-[ "$(id -u)" = 0 ] || sudo=sudo
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null ||
+		missing_prerequisite "not root and no sudo: apt-get needs one of them"
+	sudo=sudo
+fi
 start=$(date +%s)
 
 # Debian's source package of the kernel (its patch list only), for

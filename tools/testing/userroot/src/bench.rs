@@ -257,8 +257,27 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
     }
     let path = out.join("report.md");
     fs::write(&path, &report)?;
+    let command = match arch.name {
+        "x86_64" => format!("make bench BOOTS={boots}"),
+        other => format!("make bench ARCH={other} BOOTS={boots}"),
+    };
+    let results = ws.write_results(
+        &format!("bench-{}.md", arch.name),
+        &command,
+        &format!(
+            "Boot cost and hand-off, user root on and off ({})",
+            arch.name
+        ),
+        // The plot stays in the cache, beside the report.
+        report
+            .split_once('\n')
+            .map_or("", |(_, rest)| rest)
+            .split("\n![")
+            .next()
+            .unwrap_or(""),
+    )?;
     println!("\n{report}");
-    println!("report: {}", path.display());
+    println!("report: {}; results: {}", path.display(), results.display());
     Ok(ok)
 }
 

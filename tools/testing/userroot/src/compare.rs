@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use crate::config::Toolchain;
 use crate::debian::{self, DebianKernel, Fetched};
 use crate::parser::Report;
 use crate::qemu::{Accel, Arch, X86_64};
@@ -370,21 +371,28 @@ pub fn run_compare(ws: &Workspace, arch: &'static Arch) -> Result<bool> {
         }
         writeln!(table, "| {} | {} |", r.what, cells.join(" | "))?;
     }
-    let out = ws.cache.join("compare");
-    fs::create_dir_all(&out)?;
-    fs::write(out.join(format!("{}.md", arch.name)), &table)?;
+    let name = format!("compare-{}.md", arch.name);
+    let command = match arch.name {
+        "x86_64" => "make compare".to_string(),
+        other => format!("make compare ARCH={other}"),
+    };
+    let title = format!(
+        "Debian's kernels and this series, booted alike ({})",
+        arch.name
+    );
+    let path = ws.write_results(&name, &command, &title, &table)?;
     println!("{table}");
     // After the table is kept: it is the boots' result, whatever this does.
     if arch.name == X86_64.name {
         let rust = debian_rust(ws, &fetched[0])?;
         println!("{rust}");
         table += &rust;
-        fs::write(out.join(format!("{}.md", arch.name)), &table)?;
+        ws.write_results(&name, &command, &title, &table)?;
     }
     println!(
         "(logs: {}/compare-*.log; table: {})",
         ws.logs().display(),
-        out.join(format!("{}.md", arch.name)).display()
+        path.display()
     );
     Ok(all_done)
 }
@@ -462,108 +470,163 @@ fn cell(cells: &[Cell], report: &Report, log: &str, timed_out: bool) -> String {
     parts.join(", ")
 }
 
+/// The toolchains Debian 13's configuration is tried with: its own (GCC,
+/// as NixOS and Arch build Rust kernels) and LLVM (as Android does).
+const TOOLCHAINS: [Toolchain; 2] = [Toolchain::Gcc, Toolchain::Llvm];
+
+/// The flags of rustc's command line that say what the compiled code gets
+/// from the configuration (mitigations, code generation), as kbuild passed
+/// them for one object (its `.cmd` file).
+fn rustc_codegen_flags(cmd_file: &Path) -> Result<Vec<String>> {
+    let text = fs::read_to_string(cmd_file).map_err(|e| format!("{}: {e}", cmd_file.display()))?;
+    let mut flags: Vec<String> = text
+        .split_whitespace()
+        .filter(|f| {
+            [
+                "-Copt-level",
+                "-Zfunction-return",
+                "-Zpatchable-function-entry",
+                "-Zcf-protection",
+                "-Zno-jump-tables",
+                "-Ctarget-feature",
+                "-Zsanitizer",
+            ]
+            .iter()
+            .any(|p| f.starts_with(p))
+        })
+        .map(String::from)
+        .collect();
+    flags.sort();
+    flags.dedup();
+    Ok(flags)
+}
+
 /// Debian 13's own configuration of its 6.12 kernel with `CONFIG_RUST=y`,
-/// under the toolchain the README names (`LLVM=1`): what olddefconfig does
-/// with Rust against what it does without (the toolchain's own changes
-/// set apart), whether the feature is on, and what building the user
-/// root's object and the Rust core takes.
+/// under each of [`TOOLCHAINS`]: what olddefconfig does with Rust against
+/// what it does without (the toolchain's own changes set apart), whether
+/// the feature is on, what building the user root's object and the Rust
+/// core takes, and what code generation the object gets.
 fn debian_rust(ws: &Workspace, debian13: &Fetched) -> Result<String> {
     let config = debian13
         .config
         .as_ref()
         .ok_or_else(|| format!("{}: no config", debian13.package))?;
-    let configure = |name: &str, options: &[&str]| -> Result<Vec<String>> {
-        let dir = ws.build(name);
-        fs::create_dir_all(&dir)?;
-        fs::copy(config, dir.join(".config"))?;
-        if !options.is_empty() {
-            let mut cmd = std::process::Command::new(ws.tree().join("scripts/config"));
-            cmd.arg("--file").arg(dir.join(".config")).args(options);
-            crate::workspace::run(&mut cmd)?;
-        }
-        kbuild::make_in(ws, &ws.tree(), &dir, name, &X86_64, &["olddefconfig"])?;
-        let text = fs::read_to_string(dir.join(".config"))?;
-        let mut lines: Vec<String> = text
-            .lines()
-            .filter(|l| l.starts_with("CONFIG_") || l.ends_with(" is not set"))
-            .filter(|l| !l.contains("_VERSION_TEXT="))
-            .map(String::from)
-            .collect();
-        lines.sort();
-        Ok(lines)
-    };
-    step("compare: Debian 13's 6.12 configuration with LLVM=1, without and with CONFIG_RUST");
-    let without = configure("debian13-llvm", &[])?;
-    let asked = configure("debian13-rust-asked", &["--enable", "RUST"])?;
-    let with = configure(
-        "debian13-rust",
-        &["--enable", "RUST", "--disable", "MODVERSIONS"],
-    )?;
-    let has = |lines: &[String], l: &str| lines.iter().any(|x| x == l);
-    let changed: Vec<String> = without
-        .iter()
-        .filter(|l| !has(&with, l))
-        .map(|l| format!("-{l}"))
-        .chain(
-            with.iter()
-                .filter(|l| !has(&without, l))
-                .map(|l| format!("+{l}")),
-        )
-        .collect();
-    // What the toolchain alone takes from Debian's (GCC-built) config:
-    // the options it had on that clang 14 cannot give.
     let original = fs::read_to_string(config)?;
-    let lost: Vec<&str> = original
-        .lines()
-        .filter(|l| l.starts_with("CONFIG_") && l.ends_with("=y"))
-        .filter(|l| !has(&without, l))
-        .filter(|l| {
-            !l.contains("GCC") && !l.contains("_IS_") && !l.contains("CC_HAS") && !l.contains("LD_")
-        })
-        .collect();
-    let start = std::time::Instant::now();
-    let built = kbuild::make_in(
-        ws,
-        &ws.tree(),
-        &ws.build("debian13-rust"),
-        "debian13-rust",
-        &X86_64,
-        &["prepare", "rust/", "init/initramfs_user_root.o"],
-    );
-    let took = elapsed(start);
     let mut out = String::new();
     writeln!(
         out,
-        "\n**Debian 13's own configuration with Rust** ({}'s config, this series' tree, `LLVM=1`):\n",
+        "\n**Debian 13's own configuration with Rust** ({}'s config, this series' tree):\n",
         debian13.package
     )?;
-    writeln!(
-        out,
-        "- `CONFIG_RUST=y` alone: olddefconfig gives `{}` (Rust depends on `!MODVERSIONS`, which Debian sets).",
-        if has(&asked, "CONFIG_RUST=y") { "CONFIG_RUST=y" } else { "# CONFIG_RUST is not set" }
-    )?;
-    writeln!(
-        out,
-        "- with `MODVERSIONS` off too: {}; `INITRAMFS_USER_ROOT` {}. Against the same configuration without Rust under the same toolchain, olddefconfig changes: {}.",
-        if has(&with, "CONFIG_RUST=y") { "`CONFIG_RUST=y`" } else { "Rust still off" },
-        if has(&with, "CONFIG_INITRAMFS_USER_ROOT=y") { "is on by default" } else { "is off" },
-        changed.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
-    )?;
-    writeln!(
-        out,
-        "- Not Rust's doing but the toolchain's: `LLVM=1` with Debian 12's clang 14 alone turns off {} options Debian's GCC build has on: {}.",
-        lost.len(),
-        lost.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ")
-    )?;
-    writeln!(
-        out,
-        "- `make prepare rust/ init/initramfs_user_root.o` under it: {} in {took} on this machine.",
-        match &built {
-            Ok(()) => "built".to_string(),
-            Err(e) => format!("failed ({})", e.to_string().lines().next().unwrap_or("")),
-        }
-    )?;
+    for tc in TOOLCHAINS {
+        let t = tc.name().to_lowercase();
+        let configure = |name: &str, options: &[&str]| -> Result<Vec<String>> {
+            let dir = ws.build(name);
+            fs::create_dir_all(&dir)?;
+            fs::copy(config, dir.join(".config"))?;
+            if !options.is_empty() {
+                let mut cmd = std::process::Command::new(ws.tree().join("scripts/config"));
+                cmd.arg("--file").arg(dir.join(".config")).args(options);
+                crate::workspace::run(&mut cmd)?;
+            }
+            kbuild::make_in(ws, &ws.tree(), &dir, name, (&X86_64, tc), &["olddefconfig"])?;
+            let text = fs::read_to_string(dir.join(".config"))?;
+            let mut lines: Vec<String> = text
+                .lines()
+                .filter(|l| l.starts_with("CONFIG_") || l.ends_with(" is not set"))
+                .filter(|l| !l.contains("_VERSION_TEXT="))
+                .map(String::from)
+                .collect();
+            lines.sort();
+            Ok(lines)
+        };
+        step(&format!(
+            "compare: Debian 13's 6.12 configuration with {}, without and with CONFIG_RUST",
+            tc.name()
+        ));
+        let without = configure(&format!("debian13-{t}"), &[])?;
+        let asked = configure(&format!("debian13-{t}-rust-asked"), &["--enable", "RUST"])?;
+        let with_name = format!("debian13-{t}-rust");
+        let with = configure(
+            &with_name,
+            &["--enable", "RUST", "--disable", "MODVERSIONS"],
+        )?;
+        let has = |lines: &[String], l: &str| lines.iter().any(|x| x == l);
+        let changed: Vec<String> = without
+            .iter()
+            .filter(|l| !has(&with, l))
+            .map(|l| format!("-{l}"))
+            .chain(
+                with.iter()
+                    .filter(|l| !has(&without, l))
+                    .map(|l| format!("+{l}")),
+            )
+            .collect();
+        // What the toolchain alone takes from Debian's (GCC-built) config:
+        // the options it had on that this toolchain cannot give.
+        let lost: Vec<&str> = original
+            .lines()
+            .filter(|l| l.starts_with("CONFIG_") && l.ends_with("=y"))
+            .filter(|l| !has(&without, l))
+            .filter(|l| {
+                !l.contains("GCC")
+                    && !l.contains("_IS_")
+                    && !l.contains("CC_HAS")
+                    && !l.contains("LD_")
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        let built = kbuild::make_in(
+            ws,
+            &ws.tree(),
+            &ws.build(&with_name),
+            &with_name,
+            (&X86_64, tc),
+            &["prepare", "rust/", "init/initramfs_user_root.o"],
+        );
+        let took = elapsed(start);
+        let flags =
+            rustc_codegen_flags(&ws.build(&with_name).join("init/.initramfs_user_root.o.cmd"))
+                .unwrap_or_default();
+        let code = |l: &str| format!("`{l}`");
+        writeln!(out, "With {} ({}):\n", tc.name(), version_line(tc))?;
+        writeln!(
+            out,
+            "- `CONFIG_RUST=y` alone: olddefconfig gives `{}` (Rust depends on `!MODVERSIONS`, which Debian sets).",
+            if has(&asked, "CONFIG_RUST=y") { "CONFIG_RUST=y" } else { "# CONFIG_RUST is not set" }
+        )?;
+        writeln!(
+            out,
+            "- with `MODVERSIONS` off too: {}; `INITRAMFS_USER_ROOT` {}. Against the same configuration without Rust under the same toolchain, olddefconfig changes: {}.",
+            if has(&with, "CONFIG_RUST=y") { "`CONFIG_RUST=y`" } else { "Rust still off" },
+            if has(&with, "CONFIG_INITRAMFS_USER_ROOT=y") { "is on by default" } else { "is off" },
+            changed.iter().map(|c| code(c)).collect::<Vec<_>>().join(", ")
+        )?;
+        writeln!(
+            out,
+            "- the toolchain's own doing, Rust or not: of the options Debian's GCC build has on, it turns off {}{}.",
+            lost.len(),
+            if lost.is_empty() { String::new() } else { format!(": {}", lost.iter().map(|l| code(l)).collect::<Vec<_>>().join(", ")) }
+        )?;
+        writeln!(
+            out,
+            "- `make prepare rust/ init/initramfs_user_root.o` under it: {} in {took} on this machine; rustc's code-generation flags for the object: {}.\n",
+            match &built {
+                Ok(()) => "built".to_string(),
+                Err(e) => format!("failed ({})", e.to_string().lines().next().unwrap_or("")),
+            },
+            if flags.is_empty() { "(none read)".to_string() } else { flags.iter().map(|f| code(f)).collect::<Vec<_>>().join(" ") }
+        )?;
+    }
     Ok(out)
+}
+
+/// The first line of a toolchain's compiler's `--version`.
+fn version_line(tc: Toolchain) -> String {
+    kbuild::toolchain(tc)
+        .ok()
+        .and_then(|v| v.lines().next().map(String::from))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -16,6 +16,26 @@ use crate::qemu::{Arch, ARM64, X86_64};
 use crate::workspace::Workspace;
 use crate::Result;
 
+/// What compiles a kernel's C and links it; its Rust is rustc's either
+/// way, with bindgen reading the C headers through libclang.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Toolchain {
+    /// clang, lld and LLVM's binutils (`LLVM=1`), as Android builds.
+    Llvm,
+    /// GCC and GNU binutils, as NixOS and Arch build their Rust kernels.
+    Gcc,
+}
+
+impl Toolchain {
+    /// The name the runner prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            Toolchain::Llvm => "LLVM",
+            Toolchain::Gcc => "GCC",
+        }
+    }
+}
+
 /// One kernel configuration.
 pub struct Variant {
     /// Name, also the build directory's name.
@@ -24,6 +44,8 @@ pub struct Variant {
     pub about: &'static str,
     /// The architecture it is built for.
     pub arch: &'static Arch,
+    /// What compiles its C.
+    pub toolchain: Toolchain,
     /// Fragments from `configs/`, applied in order on top of tinyconfig.
     pub fragments: &'static [&'static str],
     /// An initramfs image (see `image::IMAGES`) built into the kernel.
@@ -41,16 +63,20 @@ const DEFAULT: Variant = Variant {
     name: "default",
     about: "the kernel under test (INITRAMFS_USER_ROOT=y)",
     arch: &X86_64,
+    toolchain: Toolchain::Llvm,
     fragments: &["base", "rust", "containers", "virtio", "user-root"],
     builtin_image: None,
     derived_from: None,
     unpatched: false,
 };
 
-/// Shaped like a distribution kernel.
+/// Shaped like a distribution kernel, and built as the distributions
+/// that enable Rust build theirs: C by GCC. A full build of its own, as
+/// nothing of an LLVM build directory serves it.
 const DISTRO: Variant = Variant {
     name: "distro",
-    about: "shaped like a distribution kernel: SMP, -O2, modules, uevent helper, debugfs, KUnit, hung-task detector",
+    about: "shaped like a distribution kernel, built by GCC: SMP, -O2, modules, uevent helper, debugfs, KUnit, hung-task detector",
+    toolchain: Toolchain::Gcc,
     fragments: &[
         "base",
         "rust",
@@ -59,7 +85,7 @@ const DISTRO: Variant = Variant {
         "user-root",
         "distro",
     ],
-    derived_from: Some("default"),
+    derived_from: None,
     ..DEFAULT
 };
 
@@ -68,6 +94,7 @@ const ARM64_MAIN: Variant = Variant {
     name: "arm64",
     about: "the kernel under test, for arm64",
     arch: &ARM64,
+    toolchain: Toolchain::Llvm,
     fragments: &["base", "rust", "containers", "virtio", "user-root"],
     builtin_image: None,
     derived_from: None,
@@ -97,6 +124,8 @@ pub const VARIANTS: &[Variant] = &[
     },
     Variant {
         name: "kasan",
+        // LLVM, as 6.12's Rust takes KASAN only from clang
+        // (`depends on !KASAN || CC_IS_CLANG`).
         about: "the same kernel with KASAN, for the feature's memory accesses",
         fragments: &["base", "rust", "containers", "virtio", "user-root", "kasan"],
         derived_from: Some("default"),

@@ -123,7 +123,9 @@ fn apt(ws: &Workspace, tool: &str) -> Command {
 }
 
 /// Writes the sources and reads the lists if they are missing, older
-/// than [`LISTS_MAX_AGE`] or of other sources.
+/// than [`LISTS_MAX_AGE`] or of other sources. Lists that cannot be read
+/// again (no network) are used as they are, said in a line; without any,
+/// it fails.
 pub fn update(ws: &Workspace) -> Result<()> {
     let dir = ws.cache.join("debian/apt");
     for d in [
@@ -136,27 +138,77 @@ pub fn update(ws: &Workspace) -> Result<()> {
     }
     let sources = dir.join("sources.list");
     let stamp = dir.join("lists/userroot.updated");
-    let fresh = fs::read_to_string(&sources).ok().as_deref() == Some(SOURCES)
-        && fs::metadata(&stamp)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| SystemTime::now().duration_since(t).ok())
-            .is_some_and(|age| age < LISTS_MAX_AGE);
-    if fresh {
+    let same_sources = fs::read_to_string(&sources).ok().as_deref() == Some(SOURCES);
+    let age = fs::metadata(&stamp)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok());
+    if same_sources && age.is_some_and(|age| age < LISTS_MAX_AGE) {
         return Ok(());
     }
     step("debian: reading trixie's and trixie-backports' package lists (an apt configuration of the cache's own)");
     fs::write(&sources, SOURCES)?;
-    let _ = fs::remove_file(&stamp);
-    run(apt(ws, "apt-get").arg("update"))?;
-    fs::write(&stamp, "")?;
+    // apt-get update exits 0 when it could fetch nothing at all, and
+    // keeps the old lists: what it says decides.
+    let read: Result<()> = match apt(ws, "apt-get").arg("update").output() {
+        Err(e) => Err(e.into()),
+        Ok(out) => {
+            let said = String::from_utf8_lossy(&out.stderr);
+            match said
+                .lines()
+                .find(|l| l.starts_with("W:") || l.starts_with("E:"))
+            {
+                Some(l) => Err(l.into()),
+                None if !out.status.success() => Err(format!("{}", out.status).into()),
+                None => Ok(()),
+            }
+        }
+    };
+    match read {
+        Ok(()) => fs::write(&stamp, "")?,
+        Err(e) if same_sources && age.is_some() => step(&format!(
+            "debian: the lists could not be read again ({}); using those of {} ago",
+            e.to_string().lines().last().unwrap_or("").trim(),
+            elapsed_words(age.unwrap_or_default())
+        )),
+        Err(e) => return Err(format!("debian: reading the package lists: {e}").into()),
+    }
     Ok(())
 }
 
+/// A duration in hours or days, for a line.
+fn elapsed_words(d: Duration) -> String {
+    let h = d.as_secs() / 3600;
+    if h < 48 {
+        format!("{h} h")
+    } else {
+        format!("{} days", h / 24)
+    }
+}
+
 /// Downloads `package` (`name/suite` or `name=version`) into `dir` and
-/// returns the file. apt-get writes into an empty directory first, so that
-/// the file is the one it just fetched, whatever else `dir` holds.
+/// returns the file; a file of that name already there with the
+/// checksum apt names is the download. A fresh download goes into an
+/// empty directory first, so that the file is the one apt-get just
+/// fetched, whatever else `dir` holds.
 fn download(ws: &Workspace, dir: &Path, package: &str) -> Result<PathBuf> {
+    let uris = run(apt(ws, "apt-get").args(["download", "--print-uris", package]))?;
+    let uris = String::from_utf8_lossy(&uris);
+    // 'url' file size SHA256:sum
+    let (name, sum) = uris
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            Some((*f.get(1)?, f.get(3)?.strip_prefix("SHA256:")?))
+        })
+        .ok_or_else(|| format!("apt-get download --print-uris {package}: no file named"))?;
+    let have = dir.join(name);
+    if have.exists() {
+        let got = run(Command::new("sha256sum").arg(&have))?;
+        if String::from_utf8_lossy(&got).starts_with(sum) {
+            return Ok(have);
+        }
+    }
     let fresh = dir.join("partial-download");
     let _ = fs::remove_dir_all(&fresh);
     fs::create_dir_all(&fresh)?;
@@ -354,85 +406,6 @@ pub fn with_modules(fetched: &Fetched, initrd: &Path) -> Result<PathBuf> {
     Ok(out)
 }
 
-/// A source package of the archive, downloaded and checked against the
-/// checksums apt names.
-pub struct SourcePackage {
-    /// `name version`, e.g. `linux 6.12.117-1`.
-    pub package: String,
-    /// The upstream tarball.
-    pub orig: PathBuf,
-    /// The unpacked `debian/` directory.
-    pub debian: PathBuf,
-}
-
-/// Downloads `name`'s source package from `suite` (once per version) and
-/// unpacks its `debian/` directory.
-pub fn source_package(ws: &Workspace, name: &str, suite: &str) -> Result<SourcePackage> {
-    update(ws)?;
-    let uris = run(apt(ws, "apt-get").current_dir(&ws.cache).args([
-        "source",
-        "--print-uris",
-        &format!("{name}/{suite}"),
-    ]))?;
-    let uris = String::from_utf8_lossy(&uris);
-    // 'url' file size SHA256:sum
-    let files: Vec<(&str, &str, &str)> = uris
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            Some((
-                f.first()?.trim_matches('\''),
-                *f.get(1)?,
-                f.get(3)?.strip_prefix("SHA256:")?,
-            ))
-        })
-        .collect();
-    let pick = |part: &str| {
-        files
-            .iter()
-            .find(|(_, f, _)| f.contains(part))
-            .copied()
-            .ok_or_else(|| format!("apt-get source {name}/{suite} names no {part}"))
-    };
-    let (orig_url, orig_file, orig_sum) = pick(".orig.tar.")?;
-    let (deb_url, deb_file, deb_sum) = pick(".debian.tar.")?;
-    let version = deb_file
-        .strip_prefix(&format!("{name}_"))
-        .and_then(|v| v.split(".debian.tar.").next())
-        .unwrap_or(deb_file)
-        .to_string();
-    let dir = ws.cache.join("debian/source");
-    fs::create_dir_all(&dir)?;
-    for (url, file, sum) in [
-        (orig_url, orig_file, orig_sum),
-        (deb_url, deb_file, deb_sum),
-    ] {
-        let path = dir.join(file);
-        let ok = dir.join(format!("{file}.sha256-ok"));
-        if path.exists() && fs::read_to_string(&ok).ok().as_deref() == Some(sum) {
-            continue;
-        }
-        step(&format!("debian: downloading {file} ({suite})"));
-        let _ = fs::remove_file(&ok);
-        download_checked(url, &path, sum)?;
-        fs::write(&ok, sum)?;
-    }
-    let debian = dir.join(format!("{name}_{version}"));
-    if !debian.join("debian/patches/series").exists() {
-        fs::create_dir_all(&debian)?;
-        run(Command::new("tar")
-            .arg("-xf")
-            .arg(dir.join(deb_file))
-            .arg("-C")
-            .arg(&debian))?;
-    }
-    Ok(SourcePackage {
-        package: format!("{name} {version}"),
-        orig: dir.join(orig_file),
-        debian: debian.join("debian"),
-    })
-}
-
 /// Debian 13's patched kernel tree as its `linux-source-6.12` package
 /// ships it (the binary package: reachable where the source package's
 /// tarballs are not). Returns `name version` and the tree's tarball,
@@ -456,20 +429,6 @@ pub fn trixie_linux_source(ws: &Workspace) -> Result<(String, PathBuf)> {
         run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&dir))?;
     }
     Ok((format!("linux-source-6.12 {version}"), tarball))
-}
-
-/// Downloads `url` to `path` and checks its SHA-256 against `sum`, as apt
-/// names it.
-pub fn download_checked(url: &str, path: &Path, sum: &str) -> Result<()> {
-    run(Command::new("curl")
-        .args(["-sSfL", "-o"])
-        .arg(path)
-        .arg(url))?;
-    let got = run(Command::new("sha256sum").arg(path))?;
-    if !String::from_utf8_lossy(&got).starts_with(sum) {
-        return Err(format!("{url}: checksum mismatch").into());
-    }
-    Ok(())
 }
 
 /// Extracts `files` (paths in the kernel tree) from an upstream tarball

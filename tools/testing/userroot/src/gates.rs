@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use crate::config::{self, FULL_VARIANT};
 use crate::series::{self, Part, PATCHES};
 use crate::workspace::{run, Workspace};
-use crate::{kbuild, Result};
+use crate::{kbuild, release, Result};
 
 /// The Rust object the patch adds, relative to the tree.
 const RUST_OBJECT: &str = "init/initramfs_user_root.o";
@@ -28,58 +28,88 @@ const WHOLE_TREE: &[&str] = &[""];
 /// file is (documented by [`rustdoc_own_file`]), the documentation and the
 /// tests. The rest of the tree is the Linux source, part of every key.
 const NOT_READ_BY_RUSTDOC: &[&str] = &["init", "Documentation", "tools"];
-/// The kernels the gates need built.
-pub const KERNELS: &[&str] = &[FULL_VARIANT, "default", "rustdebug", "arm64"];
 
 /// The runner's source of the gates and of the series they check, part
 /// of every gate's key.
 const CHECK_LOGIC: [&str; 2] = [include_str!("gates.rs"), include_str!("series.rs")];
 
-/// One gate: a name and a check returning what it found wrong.
+/// One gate: a name, the kernels it reads, and a check returning what it
+/// found wrong.
 pub struct Gate {
     /// Name, as printed in TAP.
     pub name: &'static str,
-    /// Runs the check; an empty list means it passed.
+    /// The kernel variants it needs built (made before the gates run, so
+    /// that their build time is theirs, not the gate's).
+    pub kernels: &'static [&'static str],
+    /// Runs the check; an empty list means it passed; a [`crate::Skip`]
+    /// error means it could not run here.
     pub run: fn(&Workspace) -> Result<Vec<String>>,
 }
+
+/// What the gates that build the series or the Rust object read.
+const FULL: &[&str] = &[FULL_VARIANT];
 
 /// All gates, in the order they run.
 pub const GATES: &[Gate] = &[
     Gate {
         name: "rustfmtcheck",
+        kernels: FULL,
         run: rustfmtcheck,
     },
     Gate {
         name: "clippy",
+        kernels: FULL,
         run: clippy,
     },
     Gate {
         name: "resident-text-and-modpost",
+        kernels: RESIDENT_VARIANTS,
         run: resident_text_and_modpost,
     },
     Gate {
         name: "vng-kselftest",
+        kernels: &["default"],
         run: vng_kselftest,
     },
     Gate {
         name: "series-checkpatch",
+        kernels: &[],
         run: series_checkpatch,
     },
     Gate {
         name: "series-every-patch-builds",
+        kernels: FULL,
         run: series_builds,
     },
     Gate {
         name: "series-w1-no-new-warnings",
+        kernels: FULL,
         run: series_w1,
     },
     Gate {
         name: "series-rustdoc",
+        kernels: FULL,
         run: series_rustdoc,
     },
     Gate {
         name: "series-docs",
+        kernels: &[],
         run: series_docs,
+    },
+    Gate {
+        name: "release-is-the-series",
+        kernels: &[],
+        run: release::is_the_series,
+    },
+    Gate {
+        name: "release-applies-debian12",
+        kernels: &[],
+        run: release::applies_debian12,
+    },
+    Gate {
+        name: "release-applies-debian13",
+        kernels: &[],
+        run: release::applies_debian13,
     },
 ];
 
@@ -148,7 +178,7 @@ fn vng_run(
     Ok((out.status, fs::read_to_string(&log)?, log))
 }
 
-/// `make LLVM=1 rustfmtcheck` over the whole tree, ours included.
+/// `make rustfmtcheck` over the whole tree, ours included.
 fn rustfmtcheck(ws: &Workspace) -> Result<Vec<String>> {
     Ok(
         match kbuild::leaving_image(ws, FULL_VARIANT, || {
@@ -164,7 +194,18 @@ fn rustfmtcheck(ws: &Workspace) -> Result<Vec<String>> {
 /// rustc or clippy warning (only our object is compiled) or a warning that
 /// names our file.
 fn clippy(ws: &Workspace) -> Result<Vec<String>> {
+    println!("# clippy: on the {} kernel's build", built_by(FULL_VARIANT));
     unless_passed_before(ws, "clippy", WHOLE_TREE, clippy_now)
+}
+
+/// A kernel variant and what compiled its C, for the gates' lines: the
+/// Rust object is rustc's either way, but its flags and the C around it
+/// follow the toolchain.
+fn built_by(name: &str) -> String {
+    match config::variant(name) {
+        Ok(v) => format!("{name} ({}, {})", v.toolchain.name(), v.arch.name),
+        Err(_) => name.to_string(),
+    }
 }
 
 /// [`clippy`], run.
@@ -207,7 +248,7 @@ fn unless_passed_before(
     }
     fs::read(ws.build(v.name).join(".config"))?.hash(&mut h);
     ws.linux_source()?.hash(&mut h);
-    kbuild::toolchain()?.hash(&mut h);
+    kbuild::toolchain(v.toolchain)?.hash(&mut h);
     // The checks themselves: a stricter gate or justification list must
     // run again, not print "passed before".
     CHECK_LOGIC.hash(&mut h);
@@ -253,6 +294,12 @@ fn resident_text_and_modpost(ws: &Workspace) -> Result<Vec<String>> {
             failures.push(format!("no build at {wanted} among {RESIDENT_VARIANTS:?}"));
         }
     }
+    let covered: Vec<String> = RESIDENT_VARIANTS
+        .iter()
+        .zip(&levels)
+        .map(|(name, level)| format!("{} {level}", built_by(name)))
+        .collect();
+    println!("# resident-text-and-modpost: {}", covered.join(", "));
     Ok(failures)
 }
 
@@ -477,6 +524,10 @@ fn series_builds(ws: &Workspace) -> Result<Vec<String>> {
 /// No commit has a `W=1` warning in the touched files that the base does
 /// not have, counted: a second instance of a base warning is a new one.
 fn series_w1(ws: &Workspace) -> Result<Vec<String>> {
+    println!(
+        "# series-w1-no-new-warnings: every commit with the {} kernel's configuration and compiler",
+        built_by(FULL_VARIANT)
+    );
     let builds = series::build_all(ws)?;
     let base = &builds[0].w1;
     Ok(builds[1..]
@@ -505,7 +556,7 @@ pub fn new_findings(before: &[String], after: &[String]) -> Vec<String> {
     new
 }
 
-/// `make LLVM=1 rustdoc` at the tip of the series, and rustdoc on the
+/// `make rustdoc` at the tip of the series, and rustdoc on the
 /// feature's own file, which `make rustdoc` does not document: with the
 /// flags kbuild compiles it with, private items included, every rustdoc
 /// lint an error.

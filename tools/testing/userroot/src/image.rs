@@ -934,7 +934,7 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
                 &ws.tree(),
                 work,
                 v.name,
-                v.arch,
+                (v.arch, v.toolchain),
                 &[
                     "modules_install",
                     &format!("INSTALL_MOD_PATH={}", stage.display()),

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-//! Building a kernel variant: `make LLVM=1 ARCH=<arch> O=<build dir>`.
+//! Building a kernel variant: `make ARCH=<arch> O=<build dir>` with its
+//! toolchain's variables (`LLVM=1`, or `CC=gcc`).
 //!
 //! Kbuild writes the absolute path of the build directory into the command
 //! lines of the Rust crates and of objtool (`OBJTREE=`), and rebuilds
@@ -17,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::config::{self, Variant};
+use crate::config::{self, Toolchain, Variant};
 use crate::qemu::Arch;
 use crate::workspace::{
     content_digest, elapsed, make_unless_made_from, phase, run, step, Workspace,
@@ -93,7 +94,7 @@ pub fn build(ws: &Workspace, v: &Variant, embedded: Option<&Embedded>) -> Result
         "{}\n{}\n{}\n{}",
         fs::read_to_string(dir.join("userroot.config"))?,
         ws.linux_source()?,
-        toolchain()?,
+        toolchain(v.toolchain)?,
         match &builtin {
             Some(input) => content_digest(&[input])?,
             None => String::new(),
@@ -126,30 +127,37 @@ pub fn build(ws: &Workspace, v: &Variant, embedded: Option<&Embedded>) -> Result
 }
 
 /// Writes the variant's `.config` unless it is already made from the same
-/// fragments, checks that every requested option made it in and that the
-/// result is what an empty build directory gives. Returns whether it wrote
-/// a new one.
+/// fragments with the same toolchain (Kconfig reads the compiler: its
+/// version and what it supports are options too), checks that every
+/// requested option made it in and that the result is what an empty build
+/// directory gives. Returns whether it wrote a new one.
 fn configure(ws: &Workspace, v: &Variant, extra: &str) -> Result<bool> {
     let dir = ws.build(v.name);
     let wanted = config::wanted(ws, v, extra)?;
+    let key = format!(
+        "{wanted}# toolchain: {}\n{}",
+        v.toolchain.name(),
+        toolchain(v.toolchain)?
+    );
     let stamp = dir.join("userroot.config");
-    if dir.join(".config").exists() && fs::read_to_string(&stamp).ok().as_ref() == Some(&wanted) {
+    if dir.join(".config").exists() && fs::read_to_string(&stamp).ok().as_ref() == Some(&key) {
         return Ok(false);
     }
     step(&format!(
-        "configuring kernel '{}' ({}): tinyconfig + {}",
+        "configuring kernel '{}' ({}, {}): tinyconfig + {}",
         v.name,
         v.arch.name,
+        v.toolchain.name(),
         config::fragments(v).join(" + ")
     ));
     fs::create_dir_all(&dir)?;
     // The stamp goes only after every step succeeded: an interrupted run
     // configures again rather than trust a half-made .config.
     let _ = fs::remove_file(&stamp);
-    from_scratch(ws, v.name, v.arch, &wanted)?;
+    from_scratch(ws, v.name, v, &wanted)?;
     config::check(&dir.join(".config"), &wanted)?;
     same_as_from_scratch(ws, v, &wanted)?;
-    fs::write(&stamp, &wanted)?;
+    fs::write(&stamp, &key)?;
     Ok(true)
 }
 
@@ -157,8 +165,8 @@ fn configure(ws: &Workspace, v: &Variant, extra: &str) -> Result<bool> {
 /// derived build directory as in an empty one. `tinyconfig` starts from no
 /// `.config` at all, so nothing of the directory's earlier configuration
 /// survives.
-fn from_scratch(ws: &Workspace, name: &str, arch: &Arch, wanted: &str) -> Result<()> {
-    make_as(ws, name, arch, &["tinyconfig"])?;
+fn from_scratch(ws: &Workspace, name: &str, v: &Variant, wanted: &str) -> Result<()> {
+    make_as(ws, name, v.arch, v.toolchain, &["tinyconfig"])?;
     let dir = ws.build(name);
     let fragments = dir.join("userroot.fragments");
     fs::write(&fragments, wanted)?;
@@ -170,21 +178,25 @@ fn from_scratch(ws: &Workspace, name: &str, arch: &Arch, wanted: &str) -> Result
             .arg(dir.join(".config"))
             .arg(&fragments),
     )?;
-    make_as(ws, name, arch, &["olddefconfig"])
+    make_as(ws, name, v.arch, v.toolchain, &["olddefconfig"])
 }
 
 /// A derived variant's `.config` must be what configuring it in an empty
 /// build directory gives; this configures it once more in a scratch
-/// directory (kept per architecture, so that kconfig's tools are built
-/// once) and compares.
+/// directory (kept per architecture and toolchain, so that kconfig's tools
+/// are built once) and compares.
 fn same_as_from_scratch(ws: &Workspace, v: &Variant, wanted: &str) -> Result<()> {
     if v.derived_from.is_none() {
         return Ok(());
     }
-    let scratch = format!(".config-check-{}", v.arch.name);
+    let scratch = format!(
+        ".config-check-{}-{}",
+        v.arch.name,
+        v.toolchain.name().to_lowercase()
+    );
     let dir = ws.build(&scratch);
     fs::create_dir_all(&dir)?;
-    from_scratch(ws, &scratch, v.arch, wanted)?;
+    from_scratch(ws, &scratch, v, wanted)?;
     let strip = |p: &Path| -> Result<Vec<String>> {
         Ok(fs::read_to_string(p)?
             .lines()
@@ -244,19 +256,43 @@ fn unchanged_since(tree: &Path, stamp: &Path) -> Result<bool> {
     Ok(fs::metadata(tree)?.modified()? <= than && !newest(tree, than)?)
 }
 
-/// The versions of the compilers and binding generator, which what a build
-/// makes depends on.
-pub fn toolchain() -> Result<String> {
-    static VERSIONS: OnceLock<String> = OnceLock::new();
-    if let Some(v) = VERSIONS.get() {
+/// The versions of a toolchain's compiler and linker, rustc and the
+/// binding generator, which what a build makes depends on.
+pub fn toolchain(tc: Toolchain) -> Result<String> {
+    static VERSIONS: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+    let (slot, tools) = match tc {
+        Toolchain::Llvm => (&VERSIONS[0], ["clang", "ld.lld"]),
+        Toolchain::Gcc => (&VERSIONS[1], ["gcc", "ld"]),
+    };
+    if let Some(v) = slot.get() {
         return Ok(v.clone());
     }
     let mut all = String::new();
-    for tool in ["clang", "rustc", "bindgen"] {
+    for tool in tools.into_iter().chain(["rustc", "bindgen"]) {
         let out = run(Command::new(tool).arg("--version"))?;
         all += &String::from_utf8_lossy(&out);
     }
-    Ok(VERSIONS.get_or_init(|| all).clone())
+    Ok(slot.get_or_init(|| all).clone())
+}
+
+/// make's variables for a toolchain and architecture: `LLVM=1` builds
+/// every architecture; GCC needs the cross compiler of a foreign one. The
+/// C compiler runs under ccache.
+pub fn toolchain_args(tc: Toolchain, arch: &Arch) -> Vec<String> {
+    // The host is x86_64, as for the kselftest's compiler.
+    let cross = if arch.name == "x86_64" {
+        String::new()
+    } else {
+        format!("{}-", arch.triple)
+    };
+    match tc {
+        Toolchain::Llvm => vec!["LLVM=1".into(), "CC=ccache clang".into()],
+        Toolchain::Gcc if cross.is_empty() => vec!["CC=ccache gcc".into()],
+        Toolchain::Gcc => vec![
+            format!("CROSS_COMPILE={cross}"),
+            format!("CC=ccache {cross}gcc"),
+        ],
+    }
 }
 
 /// The make target that builds an architecture's boot image.
@@ -369,7 +405,7 @@ fn rust_available(ws: &Workspace, v: &Variant) -> Result<()> {
 
 /// Runs make for a variant.
 pub fn make(ws: &Workspace, v: &Variant, targets: &[&str]) -> Result<()> {
-    make_as(ws, v.name, v.arch, targets)
+    make_as(ws, v.name, v.arch, v.toolchain, targets)
 }
 
 /// Runs `f`, which works in build directory `name` but writes nothing its
@@ -391,10 +427,16 @@ pub fn leaving_image<T>(ws: &Workspace, name: &str, f: impl FnOnce() -> Result<T
     Ok(result)
 }
 
-/// Runs make in the build directory `name` for `arch`.
-pub fn make_as(ws: &Workspace, name: &str, arch: &Arch, targets: &[&str]) -> Result<()> {
+/// Runs make in the build directory `name` for `arch` with `tc`.
+pub fn make_as(
+    ws: &Workspace,
+    name: &str,
+    arch: &Arch,
+    tc: Toolchain,
+    targets: &[&str],
+) -> Result<()> {
     with_build_dir(ws, name, |work| {
-        make_in(ws, &ws.tree(), work, name, arch, targets)
+        make_in(ws, &ws.tree(), work, name, (arch, tc), targets)
     })
 }
 
@@ -448,15 +490,16 @@ fn put_back(work: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Runs make in one build directory for any source tree, output to a log, a
-/// progress line every minute, the log's tail on failure. `label` names the
-/// kernel in messages.
+/// Runs make in one build directory for any source tree, for an
+/// architecture with a toolchain; output to a log, a progress line every
+/// minute, the log's tail on failure. `label` names the kernel in
+/// messages.
 pub fn make_in(
     ws: &Workspace,
     tree: &Path,
     dir: &Path,
     label: &str,
-    arch: &Arch,
+    (arch, tc): (&Arch, Toolchain),
     targets: &[&str],
 ) -> Result<()> {
     let log_path = dir.join("userroot-make.log");
@@ -467,12 +510,9 @@ pub fn make_in(
         .arg("-C")
         .arg(tree)
         .arg(format!("O={}", dir.display()))
-        .args([
-            "LLVM=1",
-            &format!("ARCH={}", arch.name),
-            "CC=ccache clang",
-            &format!("-j{jobs}"),
-        ])
+        .arg(format!("ARCH={}", arch.name))
+        .args(toolchain_args(tc, arch))
+        .arg(format!("-j{jobs}"))
         .env("CCACHE_DIR", ws.cache.join("ccache"))
         .env("CCACHE_BASEDIR", &ws.cache)
         .env("CCACHE_NOHASHDIR", "1")

@@ -21,6 +21,7 @@ mod kernels;
 mod parser;
 mod printer;
 mod qemu;
+mod release;
 mod scenarios;
 mod series;
 mod tree;
@@ -32,6 +33,19 @@ use workspace::Workspace;
 
 /// Errors carry a message for the user; there is nothing to recover.
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// The error of a check that could not run here, and why (no network and
+/// nothing cached): a TAP `# SKIP`, not a failure.
+#[derive(Debug)]
+pub struct Skip(pub String);
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Skip {}
 
 const USAGE: &str = "\
 usage: userroot COMMAND [ARGS]
@@ -51,6 +65,8 @@ usage: userroot COMMAND [ARGS]
   debian            fetch Debian's kernels for `compare`; print their images
   list              list the boot scenarios
   series            write the patch series for the list; last line: its directory
+  release           write the series into release/6.12.y/ (patches, quilt series,
+                    one combined diff); last line: the directory
 
 environment: USERROOT_CACHE (default ~/.cache/linux-userroot),
              USERROOT_ACCEL=tcg|kvm (default: probe KVM, fall back to TCG)";
@@ -104,6 +120,10 @@ fn run(args: &[String]) -> Result<bool> {
         Some("series") => {
             tree::materialise(&ws)?;
             println!("{}", series::get(&ws)?.dir.display());
+        }
+        Some("release") => {
+            tree::materialise(&ws)?;
+            println!("{}", release::write(&ws)?.display());
         }
         Some("bench") => {
             tree::materialise(&ws)?;

@@ -24,9 +24,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::tree::{self, PINNED};
+use crate::tree;
 use crate::workspace::{run, step, Workspace};
-use crate::{config, debian, kbuild, Result};
+use crate::{config, kbuild, Result};
 
 /// What one patch of the series takes from the checkout.
 pub enum Part {
@@ -131,10 +131,93 @@ pub const JUSTIFIED: &[Justified] = &[Justified {
           ($file:literal), so file!() cannot be passed",
 }];
 
-/// The cover letter in `series/`: subject line, blank line, body.
+/// The cover letter in `series/`: subject line, blank line, body; its
+/// `BASE_AND_CHANGES` becomes the tree the series is made on and the
+/// changes of this version.
 const COVER: &str = "0000-cover-letter.txt";
-/// The tag of the pinned versions of the touched files.
-const BASE: &str = "base";
+/// The release's change log, newest version first: the version of the
+/// series and what changed in it.
+pub const CHANGELOG: &str = "release/6.12.y/CHANGELOG";
+
+/// The version of the series, from the top of [`CHANGELOG`]: a line
+/// `vN (YYYY-MM-DD)`, then what changed in it, indented, up to the next
+/// such line.
+pub struct Version {
+    /// N.
+    pub number: u32,
+    /// Its date, `YYYY-MM-DD`: the date of its commits.
+    pub date: String,
+    /// The cover letter's "Changes in vN" paragraph.
+    pub changes: String,
+}
+
+impl Version {
+    /// `format-patch`'s subject prefix: `PATCH 6.12.y`, `PATCH v2 6.12.y`.
+    pub fn subject_prefix(&self) -> String {
+        match self.number {
+            1 => "PATCH 6.12.y".to_string(),
+            n => format!("PATCH v{n} 6.12.y"),
+        }
+    }
+}
+
+/// Reads the newest version from the change log.
+pub fn version(ws: &Workspace) -> Result<Version> {
+    let path = ws.repo.join(CHANGELOG);
+    let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    parse_changelog(&text).ok_or_else(|| {
+        format!(
+            "{}: no version: its first line that is not a comment must read `vN (date)`",
+            path.display()
+        )
+        .into()
+    })
+}
+
+/// [`version`] of a change log's text.
+fn parse_changelog(text: &str) -> Option<Version> {
+    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
+    let head = lines.find(|l| !l.trim().is_empty())?;
+    let (number, date) = head.strip_prefix('v')?.split_once(" (")?;
+    let number = number.parse().ok()?;
+    let date = date.strip_suffix(')')?;
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    match date.split('-').collect::<Vec<_>>()[..] {
+        [y, m, d] if digits(y, 4) && digits(m, 2) && digits(d, 2) => {}
+        _ => return None,
+    }
+    let body: Vec<&str> = lines
+        .take_while(|l| l.is_empty() || l.starts_with(' '))
+        .map(str::trim)
+        .collect();
+    let body = body.join("\n").trim().to_string();
+    Some(Version {
+        number,
+        date: date.to_string(),
+        changes: format!("Changes in v{number}:\n{body}"),
+    })
+}
+
+/// The series' author: the first maintainer (`M:`) that the project's
+/// MAINTAINERS hunks add.
+fn author(ws: &Workspace) -> Result<(String, String)> {
+    let path = ws.repo.join("MAINTAINERS.patch");
+    let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    text.lines()
+        .find_map(|l| {
+            let (name, rest) = l.strip_prefix("+M:")?.trim().split_once(" <")?;
+            Some((name.to_string(), rest.strip_suffix('>')?.to_string()))
+        })
+        .ok_or_else(|| format!("{}: adds no `M:` line", path.display()).into())
+}
+
+/// The Debian package the tree was unpacked from, `name version`.
+pub fn package_of(ws: &Workspace) -> Result<String> {
+    let pkg = fs::read_to_string(ws.pristine().join(tree::STAMP))?;
+    Ok(format!("{} {}", tree::PACKAGE, pkg.trim()))
+}
+/// The tag of the unpatched versions of the touched files.
+pub const BASE: &str = "base";
 /// The branch the series is committed on.
 pub const BRANCH: &str = "userroot";
 
@@ -142,6 +225,8 @@ pub const BRANCH: &str = "userroot";
 pub struct Series {
     /// The `format-patch` output directory.
     pub dir: PathBuf,
+    /// The cover letter in it.
+    pub cover: PathBuf,
     /// The base commit, then one commit per patch.
     pub commits: Vec<String>,
     /// The patch files, cover letter excluded, in order.
@@ -181,6 +266,7 @@ fn target(part: &Part) -> &'static str {
 /// `git format-patch`.
 fn write(ws: &Workspace) -> Result<Series> {
     let sources = sources(ws)?;
+    let linux = tree::version(ws)?;
     let mut touched: Vec<String> = PATCHES
         .iter()
         .flat_map(|p| p.parts)
@@ -207,7 +293,7 @@ fn write(ws: &Workspace) -> Result<Series> {
         "-q",
         "--allow-empty",
         "-m",
-        &format!("Linux {PINNED}: the files the series touches"),
+        &format!("Linux {linux}: the files the series touches"),
     ])?;
     git.run(&["tag", BASE])?;
 
@@ -226,11 +312,12 @@ fn write(ws: &Workspace) -> Result<Series> {
 
     let out = root(ws).join("patches");
     let _ = fs::remove_dir_all(&out);
+    let version = version(ws)?;
     git.run(&[
         "format-patch",
         "-q",
         "--cover-letter",
-        "--subject-prefix=PATCH 6.12.y",
+        &format!("--subject-prefix={}", version.subject_prefix()),
         "--no-signature",
         "-o",
         &out.to_string_lossy(),
@@ -241,280 +328,28 @@ fn write(ws: &Workspace) -> Result<Series> {
         .collect::<std::io::Result<_>>()?;
     patches.sort();
     let cover = patches.remove(0);
-    let trees = format!(
-        "{}\n\n{}",
-        trees_checked(ws, &git, &touched)?,
-        trixie_checked(ws, &git, &touched)?
+    let made_on = format!(
+        "Made on Linux {linux} as Debian 12 ships it ({}).",
+        package_of(ws)?
     );
-    step(&format!("series: {trees}"));
-    let letter = fs::read_to_string(msg_dir.join(COVER))?.replace("TREES_CHECKED", &trees);
+    let letter = fs::read_to_string(msg_dir.join(COVER))?.replace(
+        "BASE_AND_CHANGES",
+        &format!("{made_on}\n\n{}", version.changes),
+    );
     fill_cover(&cover, &letter)?;
     step(&format!(
-        "series: {} patches on Linux {PINNED} in {}",
+        "series: v{} of {} patches on Linux {linux} in {}",
+        version.number,
         patches.len(),
         out.display()
     ));
     Ok(Series {
         dir: out,
+        cover,
         commits,
         patches,
         touched,
     })
-}
-
-/// Establishes from Debian's own source package of the pinned kernel (its
-/// patch list) whether Debian changed a file the series touches, and checks
-/// that the series applies to kernel.org's versions of those files: the
-/// pinned ones, with every Debian patch that touches them reversed. Fails
-/// if it does not; returns what was checked, for the cover letter.
-fn trees_checked(ws: &Workspace, git: &Git, touched: &[String]) -> Result<String> {
-    let package = fs::read_to_string(ws.pristine().join(tree::STAMP))?;
-    let patches = match debian_patches(ws, &package) {
-        Ok(p) => p,
-        // Not something the series can be blamed for: say it was not
-        // checked, and why.
-        Err(e) => {
-            return Ok(format!(
-                "Made on Debian's linux-source-6.12 {}, that is v{PINNED} with Debian's \
-                 patches. Whether Debian changed a file this series touches could not be \
-                 checked: its source package (the patch list) was not reachable \
-                 ({}).",
-                package.trim(),
-                e.to_string().lines().last().unwrap_or("").trim()
-            ))
-        }
-    };
-    let mut overlap: Vec<(&str, &String)> = Vec::new();
-    for (name, files) in &patches {
-        for f in files.iter().filter(|f| touched.contains(f)) {
-            overlap.push((name.as_str(), f));
-        }
-    }
-    let checked = format!(
-        "Made on Debian's linux-source-6.12 {package}, that is v{PINNED} with the {} \
-         patches of Debian's linux-6.12 source package",
-        patches.len()
-    );
-    if overlap.is_empty() {
-        return Ok(format!(
-            "{checked}. None of those patches touches a file this series changes \
-             (checked against the package's debian/patches/series), so the series \
-             applies to kernel.org's v{PINNED} as well, as far as these files show."
-        ));
-    }
-    // kernel.org's versions: the pinned files with Debian's patches to them
-    // reversed, newest first; then the series on top.
-    let dir = root(ws).join("kernel.org");
-    let _ = fs::remove_dir_all(&dir);
-    for f in touched {
-        if let Ok(c) = fs::read(ws.pristine().join(f)) {
-            let dest = dir.join(f);
-            fs::create_dir_all(dest.parent().ok_or("no parent")?)?;
-            fs::write(dest, c)?;
-        }
-    }
-    let debian = debian_dir(ws, &package);
-    let mut names: Vec<&str> = overlap.iter().map(|(n, _)| *n).collect();
-    names.dedup();
-    for name in names.iter().rev() {
-        run(Command::new("patch")
-            .args([
-                "-R",
-                "-p1",
-                "--batch",
-                "--no-backup-if-mismatch",
-                "-r",
-                "-",
-                "-d",
-            ])
-            .arg(&dir)
-            .arg("-i")
-            .arg(debian.join("debian/patches").join(name)))
-        .map_err(|e| format!("series: reversing Debian's {name}: {e}"))?;
-    }
-    let diff = git.run_bytes(&["diff", BASE, BRANCH])?;
-    let series_diff = root(ws).join("series.diff");
-    fs::write(&series_diff, diff)?;
-    run(Command::new("git")
-        .args(["apply", "--check"])
-        .arg(&series_diff)
-        .current_dir(&dir))
-    .map_err(|e| {
-        format!("series: does not apply to kernel.org's v{PINNED} versions of its files: {e}")
-    })?;
-    let files: Vec<String> = overlap.iter().map(|(n, f)| format!("{f} ({n})")).collect();
-    Ok(format!(
-        "{checked}. Debian changes {}; the series also applies with those \
-         changes reversed, i.e. to kernel.org's v{PINNED}, as far as these files show.",
-        files.join(", ")
-    ))
-}
-
-/// Checks the series against the tree Debian 13 users patch, trixie's
-/// `linux` source package: it applies to the package's upstream tarball
-/// (kernel.org's content) and to that tree with Debian's patches applied,
-/// and says which Debian patches touch its files. Fails if it does not
-/// apply; an archive that cannot be reached is said, not failed.
-fn trixie_checked(ws: &Workspace, git: &Git, touched: &[String]) -> Result<String> {
-    let patched = trixie_patched_checked(ws, git)?;
-    let sp = match debian::source_package(ws, "linux", "trixie") {
-        Ok(sp) => sp,
-        Err(e) => {
-            return Ok(format!(
-                "{patched} Its source package (upstream tarball and patch list) could not \
-                 be fetched ({}), so whether a Debian patch touches a file of the series \
-                 was not checked.",
-                e.to_string().lines().last().unwrap_or("").trim()
-            ))
-        }
-    };
-    let patches = patch_list(&sp.debian)?;
-    let overlap: Vec<&(String, Vec<String>)> = patches
-        .iter()
-        .filter(|(_, files)| files.iter().any(|f| touched.contains(f)))
-        .collect();
-    // The files the series changes that exist before it, and every file
-    // of the Debian patches that touch them.
-    let base = git.run(&["ls-tree", "-r", "--name-only", BASE])?;
-    let mut files: Vec<String> = base.lines().map(String::from).collect();
-    for (_, f) in &overlap {
-        files.extend(f.iter().cloned());
-    }
-    files.sort();
-    files.dedup();
-    let diff = root(ws).join("series.diff");
-    fs::write(&diff, git.run_bytes(&["diff", BASE, BRANCH])?)?;
-    let check = |dir: &Path, what: &str| -> Result<()> {
-        run(Command::new("git")
-            .args(["apply", "--check"])
-            .arg(&diff)
-            .current_dir(dir))
-        .map(|_| ())
-        .map_err(|e| format!("series: does not apply to {what} ({}): {e}", sp.package).into())
-    };
-    let orig = root(ws).join("trixie-orig");
-    debian::extract_from_orig(&sp.orig, &files, &orig)?;
-    check(&orig, "Debian 13's upstream tarball")?;
-    let patched = root(ws).join("trixie-patched");
-    let _ = fs::remove_dir_all(&patched);
-    run(Command::new("cp").arg("-a").arg(&orig).arg(&patched))?;
-    for (name, _) in &overlap {
-        run(Command::new("patch")
-            .args(["-p1", "--batch", "--no-backup-if-mismatch", "-r", "-", "-d"])
-            .arg(&patched)
-            .arg("-i")
-            .arg(sp.debian.join("patches").join(name)))
-        .map_err(|e| format!("series: applying Debian's {name}: {e}"))?;
-    }
-    check(&patched, "Debian 13's patched tree")?;
-    let touching = if overlap.is_empty() {
-        "none of them touches a file the series changes".to_string()
-    } else {
-        let names: Vec<&str> = overlap.iter().map(|(n, _)| n.as_str()).collect();
-        format!("{} touch files it changes", names.join(", "))
-    };
-    Ok(format!(
-        "Also checked against Debian 13's source package ({}): the series applies \
-         to its upstream tarball (kernel.org's content) and to its tree with \
-         Debian's {} patches applied; {touching}.",
-        sp.package,
-        patches.len()
-    ))
-}
-
-/// The series applies to Debian 13's patched tree, as trixie's
-/// `linux-source-6.12` ships it; fails if it does not.
-fn trixie_patched_checked(ws: &Workspace, git: &Git) -> Result<String> {
-    let (package, tarball) = debian::trixie_linux_source(ws)?;
-    let base = git.run(&["ls-tree", "-r", "--name-only", BASE])?;
-    let files: Vec<String> = base.lines().map(String::from).collect();
-    let dir = root(ws).join("trixie-linux-source");
-    debian::extract_from_orig(&tarball, &files, &dir)?;
-    let diff = root(ws).join("series.diff");
-    fs::write(&diff, git.run_bytes(&["diff", BASE, BRANCH])?)?;
-    run(Command::new("git")
-        .args(["apply", "--check"])
-        .arg(&diff)
-        .current_dir(&dir))
-    .map_err(|e| format!("series: does not apply to Debian 13's patched tree ({package}): {e}"))?;
-    Ok(format!(
-        "Also checked against Debian 13: the series applies to its patched tree \
-         ({package} from trixie)."
-    ))
-}
-
-/// Where Debian's source package of the kernel is unpacked.
-fn debian_dir(ws: &Workspace, package: &str) -> PathBuf {
-    ws.cache.join("src/debian").join(package.trim())
-}
-
-/// Debian's patches of the pinned kernel, in the order of its series file,
-/// with the files each changes. The package's debian.tar.xz is downloaded
-/// once (apt-get source --print-uris names it and its checksum).
-fn debian_patches(ws: &Workspace, package: &str) -> Result<Vec<(String, Vec<String>)>> {
-    let dir = debian_dir(ws, package);
-    let series_file = dir.join("debian/patches/series");
-    if !series_file.exists() {
-        step(&format!(
-            "series: fetching Debian's patch list of linux-6.12 {}",
-            package.trim()
-        ));
-        fs::create_dir_all(&dir)?;
-        let uris = run(Command::new("apt-get").args([
-            "source",
-            "--print-uris",
-            &format!("linux-6.12={}", package.trim()),
-        ]))
-        .map_err(|e| {
-            format!("apt-get source --print-uris (is deb-src set up? run `make setup`): {e}")
-        })?;
-        let uris = String::from_utf8_lossy(&uris);
-        let (url, sum) = uris
-            .lines()
-            .filter(|l| l.contains(".debian.tar."))
-            .find_map(|l| {
-                let f: Vec<&str> = l.split_whitespace().collect();
-                Some((
-                    f.first()?.trim_matches('\''),
-                    f.get(3)?.strip_prefix("SHA256:")?,
-                ))
-            })
-            .ok_or("apt-get source names no debian.tar")?;
-        let tarball = dir.join("debian.tar.xz");
-        debian::download_checked(url, &tarball, sum)?;
-        run(Command::new("tar")
-            .arg("-xf")
-            .arg(&tarball)
-            .arg("-C")
-            .arg(&dir))?;
-    }
-    patch_list(&dir.join("debian"))
-}
-
-/// The patches of a `debian/` directory in the order of its series file,
-/// each with the files it changes.
-fn patch_list(debian: &Path) -> Result<Vec<(String, Vec<String>)>> {
-    let mut patches = Vec::new();
-    for line in fs::read_to_string(debian.join("patches/series"))?.lines() {
-        let name = line
-            .split('#')
-            .next()
-            .unwrap_or("")
-            .split_whitespace()
-            .next();
-        let Some(name) = name else {
-            continue;
-        };
-        let text = fs::read(debian.join("patches").join(name))?;
-        let files = String::from_utf8_lossy(&text)
-            .lines()
-            .filter_map(|l| l.strip_prefix("+++ "))
-            .filter_map(|l| l.split_whitespace().next())
-            .filter_map(|p| p.split_once('/').map(|(_, rest)| rest.to_string()))
-            .collect();
-        patches.push((name.to_string(), files));
-    }
-    Ok(patches)
 }
 
 /// The checkout's kernel files by path, each used by exactly one patch (or
@@ -627,9 +462,10 @@ fn fill_cover(cover: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-/// git in the series repository, as the checkout's author, at the
-/// checkout's last commit date, so that an unchanged checkout gives the
-/// same commits.
+/// git in the series repository, as the maintainer the series' MAINTAINERS
+/// entry names, on the date of its version in the change log: the same
+/// files and version give the same commits, whoever and whenever makes
+/// them.
 pub struct Git {
     tree: PathBuf,
     env: Vec<(&'static str, String)>,
@@ -637,16 +473,8 @@ pub struct Git {
 
 impl Git {
     fn new(ws: &Workspace, tree: &Path) -> Result<Self> {
-        let repo = |args: &[&str]| {
-            run(Command::new("git").arg("-C").arg(&ws.repo).args(args))
-                .ok()
-                .map(|o| String::from_utf8_lossy(&o).trim().to_string())
-                .filter(|s| !s.is_empty())
-        };
-        let name = repo(&["config", "user.name"]).unwrap_or_else(|| "userroot".into());
-        let email = repo(&["config", "user.email"]).unwrap_or_else(|| "userroot@localhost".into());
-        let date =
-            repo(&["log", "-1", "--format=%cI"]).unwrap_or_else(|| "2026-01-01T00:00:00Z".into());
+        let (name, email) = author(ws)?;
+        let date = format!("{}T00:00:00Z", version(ws)?.date);
         Ok(Self {
             tree: tree.to_path_buf(),
             env: vec![
@@ -656,6 +484,9 @@ impl Git {
                 ("GIT_COMMITTER_EMAIL", email),
                 ("GIT_AUTHOR_DATE", date.clone()),
                 ("GIT_COMMITTER_DATE", date),
+                // Nobody's git configuration changes what is written.
+                ("GIT_CONFIG_GLOBAL", "/dev/null".into()),
+                ("GIT_CONFIG_NOSYSTEM", "1".into()),
             ],
         })
     }
@@ -664,7 +495,6 @@ impl Git {
     pub fn run(&self, args: &[&str]) -> Result<String> {
         let mut cmd = Command::new("git");
         cmd.arg("-C").arg(&self.tree).args(args);
-        cmd.env("GIT_CONFIG_NOSYSTEM", "1");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -725,7 +555,7 @@ pub fn build_all(ws: &Workspace) -> Result<&'static [CommitBuild]> {
     let v = config::variant(BUILD_VARIANT)?;
     kbuild::build(ws, v, None)?;
     let config = fs::read(ws.build(v.name).join(".config"))?;
-    let salt = kbuild::toolchain()? + &ws.linux_source()?;
+    let salt = kbuild::toolchain(v.toolchain)? + &ws.linux_source()?;
     let mut borrowed = false;
     let built = build_each(ws, series, &git, v, &config, &salt, &mut borrowed);
     if borrowed {
@@ -852,7 +682,11 @@ fn check_out(ws: &Workspace, git: &Git, series: &Series, commit: &str) -> Result
 impl Git {
     /// Runs git and returns its output as it is.
     pub fn run_bytes(&self, args: &[&str]) -> Result<Vec<u8>> {
-        run(Command::new("git").arg("-C").arg(&self.tree).args(args))
+        run(Command::new("git")
+            .arg("-C")
+            .arg(&self.tree)
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v))))
     }
 }
 
@@ -918,7 +752,9 @@ fn in_copy_of<T>(
     fs::write(dir.join(".config"), config)?;
     let tree = ws.tree();
     kbuild::with_build_dir(ws, name, |work| {
-        let make = |targets: &[&str]| kbuild::make_in(ws, &tree, work, name, v.arch, targets);
+        let make = |targets: &[&str]| {
+            kbuild::make_in(ws, &tree, work, name, (v.arch, v.toolchain), targets)
+        };
         make(&["olddefconfig"])?;
         f(&make, work)
     })
@@ -941,4 +777,26 @@ pub fn without_line_numbers(line: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changelog_gives_the_newest_version() {
+        let text = "# comment\nv2 (2027-01-02)\n  - Fixed a thing.\n  - And another.\n\n\
+                    v1 (2026-12-07)\n  - First release.\n";
+        let v = parse_changelog(text).unwrap();
+        assert_eq!(v.number, 2);
+        assert_eq!(v.date, "2027-01-02");
+        assert_eq!(v.subject_prefix(), "PATCH v2 6.12.y");
+        assert_eq!(
+            v.changes,
+            "Changes in v2:\n- Fixed a thing.\n- And another."
+        );
+        assert!(parse_changelog("# only comments\n").is_none());
+        assert!(parse_changelog("version 1\n").is_none());
+        assert!(parse_changelog("v1 (Dec 7)\n").is_none());
+    }
 }

@@ -17,18 +17,20 @@ use std::time::SystemTime;
 use crate::workspace::{bytes_digest, run, step, Workspace};
 use crate::Result;
 
-/// Debian's kernel source package and the tarball it installs.
-const PACKAGE: &str = "linux-source-6.12";
+/// Debian's kernel source package and the tarball it installs. Its
+/// version moves with Debian's updates: the project's patches are made
+/// against whichever is installed, and everything built from the tree
+/// names it.
+pub const PACKAGE: &str = "linux-source-6.12";
 const TARBALL: &str = "/usr/src/linux-source-6.12.tar.xz";
-/// The upstream version our patches are made against.
-pub const PINNED: &str = "6.12.117";
 /// Records which package version `pristine` holds.
 pub const STAMP: &str = ".userroot-package";
 /// Written in the cache while the tree holds files other than the
 /// checkout's (see [`borrow`]).
 const BORROWED: &str = "tree-borrowed";
-/// Checkout paths that are tooling, not part of the kernel patch.
-const TOOLING: &[&str] = &["tools/testing/userroot/"];
+/// Checkout paths that are not part of the kernel patch: the tooling, the
+/// release made from the patch, and the measured results.
+const NOT_KERNEL: &[&str] = &["tools/testing/userroot/", "release/", "results/"];
 
 /// Makes the tree match the checkout and returns the kernel version.
 pub fn materialise(ws: &Workspace) -> Result<String> {
@@ -175,6 +177,17 @@ fn ensure_pristine(ws: &Workspace) -> Result<String> {
             .arg(ws.pristine()))?;
         fs::write(&stamp, &pkg)?;
     }
+    let version = version(ws)?;
+    fs::write(
+        ws.cache.join("src/VERSION"),
+        format!("{version} ({PACKAGE} {pkg})\n"),
+    )?;
+    Ok(version)
+}
+
+/// The kernel version of the unpacked source, `6.12.118`, from its
+/// Makefile.
+pub fn version(ws: &Workspace) -> Result<String> {
     let makefile = fs::read_to_string(ws.pristine().join("Makefile"))?;
     let field = |name: &str| {
         makefile
@@ -188,20 +201,12 @@ fn ensure_pristine(ws: &Workspace) -> Result<String> {
             .unwrap_or("?")
             .to_string()
     };
-    let version = format!(
+    Ok(format!(
         "{}.{}.{}",
         field("VERSION"),
         field("PATCHLEVEL"),
         field("SUBLEVEL")
-    );
-    fs::write(
-        ws.cache.join("src/VERSION"),
-        format!("{version} ({PACKAGE} {pkg})\n"),
-    )?;
-    if version != PINNED {
-        eprintln!("warning: patches are made against {PINNED}, the source is {version}");
-    }
-    Ok(version)
+    ))
 }
 
 /// What the tree must hold at each project path: new files as they are,
@@ -232,7 +237,13 @@ pub fn wanted_files(ws: &Workspace) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
             .arg(&scratch)
             .arg("-i")
             .arg(ws.repo.join(&rel)))
-        .map_err(|e| format!("{} does not apply to Linux {PINNED}: {e}", rel.display()))?;
+        .map_err(|e| {
+            format!(
+                "{} does not apply to {}: {e}",
+                rel.display(),
+                ws.pristine().display()
+            )
+        })?;
         wanted.insert(target, fs::read(&copy)?);
     }
     Ok(wanted)
@@ -253,7 +264,7 @@ pub fn kernel_files(ws: &Workspace) -> Result<Vec<PathBuf>> {
         .split(|&b| b == 0)
         .filter_map(|p| std::str::from_utf8(p).ok())
         .filter(|p| (p.contains('/') || p.ends_with(".patch")) && !p.starts_with('.'))
-        .filter(|p| !TOOLING.iter().any(|t| p.starts_with(t)))
+        .filter(|p| !NOT_KERNEL.iter().any(|t| p.starts_with(t)))
         .filter(|p| ws.repo.join(p).is_file())
         .map(PathBuf::from)
         .collect())

@@ -80,6 +80,76 @@ impl Workspace {
     pub fn logs(&self) -> PathBuf {
         self.cache.join("logs")
     }
+
+    /// Writes what `command` measured to `results/<name>` in the checkout,
+    /// to be committed as measured: a title, then when, by what, of which
+    /// commit and Linux, on which host, then `body`. Returns the path.
+    pub fn write_results(
+        &self,
+        name: &str,
+        command: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<PathBuf> {
+        let git = |args: &[&str]| {
+            run(Command::new("git").arg("-C").arg(&self.repo).args(args))
+                .map(|o| String::from_utf8_lossy(&o).trim().to_string())
+                .unwrap_or_default()
+        };
+        let commit = git(&["rev-parse", "--short=12", "HEAD"]);
+        let dirty = if git(&["status", "--porcelain", "--untracked-files=no"]).is_empty() {
+            ""
+        } else {
+            " with uncommitted changes"
+        };
+        let date = run(Command::new("date").args(["-u", "+%Y-%m-%d"]))
+            .map(|o| String::from_utf8_lossy(&o).trim().to_string())?;
+        let text = format!(
+            "# {title}\n\nMeasured on {date} by `{command}`, commit {commit}{dirty}, \
+             Linux {}, on {}.\n\n{body}",
+            self.linux_source()?.trim(),
+            host()
+        );
+        let dir = self.repo.join("results");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(name);
+        std::fs::write(&path, text)?;
+        Ok(path)
+    }
+}
+
+/// The host, in a phrase: system, CPU, cores, memory, QEMU.
+fn host() -> String {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let field = |text: &str, key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| {
+                v.trim_start_matches([' ', '\t', ':', '='])
+                    .trim_matches('"')
+                    .to_string()
+            })
+            .unwrap_or_else(|| "?".into())
+    };
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem_gib = field(&read("/proc/meminfo"), "MemTotal")
+        .trim_end_matches(" kB")
+        .parse::<u64>()
+        .map_or(0, |kb| (kb + (1 << 19)) >> 20);
+    let qemu = run(Command::new("qemu-system-x86_64").arg("--version"))
+        .map(|o| {
+            String::from_utf8_lossy(&o)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .replace("QEMU emulator version ", "QEMU ")
+        })
+        .unwrap_or_default();
+    format!(
+        "{}, {}, {cores} cores, {mem_gib} GiB, {qemu}",
+        field(&read("/etc/os-release"), "PRETTY_NAME"),
+        field(&read("/proc/cpuinfo"), "model name")
+    )
 }
 
 impl Workspace {
@@ -179,6 +249,40 @@ pub fn phase_since_make(what: &str) {
 /// The phases recorded so far, for the lines before the closing count.
 pub fn phases() -> Vec<String> {
     PHASES.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// FNV-1a, 64 bits: a digest that stays the same across Rust releases
+/// (`DefaultHasher` does not promise to), for keys kept in the cache.
+pub fn stable_digest(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// Runs a check unless it passed before with the same `key`, the text of
+/// every input it reads; only a pass is kept (a failure may come from
+/// anything, and runs again). Says so in a line when it skips.
+pub fn unless_passed_before(
+    ws: &Workspace,
+    name: &str,
+    key: &str,
+    check: impl FnOnce() -> Result<Vec<String>>,
+) -> Result<Vec<String>> {
+    let dir = ws.cache.join("gates");
+    let passed = dir.join(format!("{name}-{}", stable_digest(key.as_bytes())));
+    if passed.exists() {
+        println!("# {name}: passed before with the same inputs");
+        return Ok(Vec::new());
+    }
+    let failures = check()?;
+    if failures.is_empty() {
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(&passed, key)?;
+    }
+    Ok(failures)
 }
 
 /// A digest of bytes, as a word for a key or a note.
