@@ -3,18 +3,20 @@
 //!
 //! The project's kernel files, split into the logical patches of
 //! [`PATCHES`], are committed one by one in a git repository that holds the
-//! files the series touches, starting from their pinned versions, and are
-//! written out with `git format-patch` and a cover letter. Commit messages
-//! live in `series/` next to this crate, one file per patch (subject line,
-//! blank line, body). The gates that build every commit and run checkpatch
-//! on every patch are in `gates`.
+//! files the series touches, starting from their versions in the installed
+//! `linux-source-6.12`, and are written out with `git format-patch` and a
+//! cover letter. Commit messages live in `series/` next to this crate, one
+//! file per patch (subject line, blank line, body). The gates that build
+//! every commit and run checkpatch on every patch are in `gates`; what
+//! users take is written from here by `release`.
 //!
 //! Each commit is built in the main source tree: its versions of the
 //! touched files are written there, in a build directory that starts as a
-//! copy of the `kunit` kernel's, so that only what the series changes is
-//! recompiled. Afterwards the tree gets the project's versions back with
-//! their old timestamps, so that the other kernels see nothing changed. An
-//! interrupted run leaves a note that the next one reads to do the same.
+//! copy of the [`config::FULL_VARIANT`] kernel's, so that only what the
+//! series changes is recompiled. Afterwards the tree gets the project's
+//! versions back with their old timestamps, so that the other kernels see
+//! nothing changed. An interrupted run leaves a note that the next one
+//! reads to do the same.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::BTreeMap;
@@ -216,6 +218,7 @@ pub fn package_of(ws: &Workspace) -> Result<String> {
     let pkg = fs::read_to_string(ws.pristine().join(tree::STAMP))?;
     Ok(format!("{} {}", tree::PACKAGE, pkg.trim()))
 }
+
 /// The tag of the unpatched versions of the touched files.
 pub const BASE: &str = "base";
 /// The branch the series is committed on.
