@@ -26,8 +26,12 @@ impl Tap {
         } else {
             self.failed += 1;
             println!("not ok {n} - {name} # {note}");
+            // Every line a TAP comment, a failure's own lines indented.
             for f in failures {
-                println!("#   {f}");
+                for (i, line) in f.lines().enumerate() {
+                    let indent = if i == 0 { "" } else { "  " };
+                    println!("#   {indent}{line}");
+                }
             }
         }
     }
