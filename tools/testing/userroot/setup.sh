@@ -11,6 +11,9 @@ BINDGEN_VERSION=0.72.1
 PACKAGES=(
 	build-essential bc bison flex cpio xz-utils kmod
 	libelf-dev libssl-dev
+	# pahole, for BTF: make compare configures Debian's kernel, which
+	# has it (with Rust only from pahole 1.24 on).
+	dwarves
 	clang lld llvm libclang-dev
 	qemu-system-x86 busybox-static e2fsprogs ccache gnuplot-nox
 	linux-source-6.12

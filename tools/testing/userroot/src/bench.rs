@@ -274,7 +274,8 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
             .map_or("", |(_, rest)| rest)
             .split("\n![")
             .next()
-            .unwrap_or(""),
+            .unwrap_or("")
+            .trim_start(),
     )?;
     println!("\n{report}");
     println!("report: {}; results: {}", path.display(), results.display());

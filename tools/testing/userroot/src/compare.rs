@@ -604,7 +604,7 @@ fn debian_rust(ws: &Workspace, debian13: &Fetched) -> Result<String> {
         )?;
         writeln!(
             out,
-            "- the toolchain's own doing, Rust or not: of the options Debian's GCC build has on, it turns off {}{}.",
+            "- not Rust's doing but the toolchain's, with or without Rust: of the options Debian's GCC build has on, olddefconfig turns off {}{}.",
             lost.len(),
             if lost.is_empty() { String::new() } else { format!(": {}", lost.iter().map(|l| code(l)).collect::<Vec<_>>().join(", ")) }
         )?;
