@@ -243,8 +243,8 @@ struct Measured {
 }
 
 /// Boots every row on every column for `arch` and prints the table (also
-/// kept as `compare/<arch>.md` in the cache); true when every boot
-/// finished its script.
+/// written to `results/compare-<arch>.md`); true when every boot finished
+/// its script without kernel trouble, which its cell names otherwise.
 pub fn run_compare(ws: &Workspace, arch: &'static Arch) -> Result<bool> {
     let debian: Vec<&DebianKernel> = debian::KERNELS
         .iter()
@@ -429,7 +429,7 @@ fn run_job(ws: &Workspace, arch: &Arch, work: &Work) -> (String, bool) {
         Work::Boot(s, p, cells) => match scenarios::boot(s, p, Accel::Tcg) {
             Ok(out) => (
                 cell(cells, &out.report, &out.log, out.booted.timed_out),
-                out.report.done && !out.booted.timed_out,
+                out.report.done && !out.booted.timed_out && out.report.trouble.is_empty(),
             ),
             Err(e) => (format!("no boot: {e}"), false),
         },
@@ -462,6 +462,11 @@ fn cell(cells: &[Cell], report: &Report, log: &str, timed_out: bool) -> String {
             },
         })
         .collect();
+    // An oops or a warning is part of what the kernel did there.
+    if let Some(t) = report.trouble.first() {
+        let at = t.find("] ").map_or(0, |i| i + 2);
+        parts.push(format!("kernel: {}", t[at..].trim()));
+    }
     if timed_out {
         parts.push("timed out".into());
     } else if !report.done {
@@ -658,6 +663,13 @@ mod tests {
         assert_eq!(
             cell(&cells, &report, "", false),
             "beneath, detached, (none)"
+        );
+        let oops = crate::parser::parse(
+            "UR: root_parent_id=5\n[    1.677818] Oops: int3: 0000 [#1] SMP NOPTI\n",
+        );
+        assert_eq!(
+            cell(&cells[..1], &oops, "", false),
+            "(none), kernel: Oops: int3: 0000 [#1] SMP NOPTI, script unfinished"
         );
     }
 }
