@@ -225,8 +225,8 @@ pub unsafe extern "C" fn initramfs_user_root_mount() -> bool {
         Ok(cmdline) => cmdline,
         Err(e) => {
             pr_err!(
-                "user root: cannot read the command line: error {}; unpacking into rootfs\n",
-                e.to_errno()
+                "user root: cannot read the command line: {:?}; unpacking into rootfs\n",
+                e
             );
             return false;
         }
@@ -239,8 +239,8 @@ pub unsafe extern "C" fn initramfs_user_root_mount() -> bool {
         }
         Err(e) => {
             pr_err!(
-                "cannot mount the user root: error {}; unpacking into rootfs\n",
-                e.to_errno()
+                "cannot mount the user root: {:?}; unpacking into rootfs\n",
+                e
             );
             cmdline.free();
             false
@@ -296,10 +296,10 @@ impl Entered {
                     return Err(e);
                 };
                 pr_warn!(
-                    "rootflags=\"{}\" rejected by the user root ({}): error {}; mounting it without them\n",
+                    "rootflags=\"{}\" rejected by the user root ({}): {:?}; mounting it without them\n",
                     cmdline.value(Param::Rootflags),
                     fs.name(),
-                    e.to_errno()
+                    e
                 );
                 Self::mount(fs, None, cmdline)
             }
@@ -333,14 +333,17 @@ impl Entered {
     /// goes on as the stock kernel does.
     #[link_section = ".init.text"]
     fn leave(self) {
-        match vfs::leave_mount(self.root, &self.below) {
+        match vfs::leave_mount(&self.below, self.root) {
             Ok(()) => {}
-            Err(e) if e.to_errno() == code::EBUSY.to_errno() => {
+            Err(e) if e == code::EBUSY => {
                 pr_warn!("the user root stayed in use; detached it lazily\n")
             }
+            Err(e) if e.to_errno() == -(bindings::ESTALE as c_int) => {
+                pr_warn!("the user root was unmounted by someone else\n")
+            }
             Err(e) => pr_err!(
-                "cannot unmount the user root: error {}; rootfs is the root again\n",
-                e.to_errno()
+                "cannot unmount the user root: {:?}; rootfs is the root again\n",
+                e
             ),
         }
         self.below.put();
@@ -674,13 +677,13 @@ mod vfs {
     /// Gives `below` back to every task that has `root` as its root or
     /// working directory and unmounts `root`'s mount, with
     /// `init_leave_mount()`: `Ok` when it is freed, `EBUSY` when it had to
-    /// be detached lazily.
+    /// be detached lazily, `ESTALE` when someone else unmounted it.
     #[link_section = ".init.text"]
-    pub(super) fn leave_mount(root: Path, below: &Path) -> Result {
+    pub(super) fn leave_mount(below: &Path, root: Path) -> Result {
         let mut root = root;
         // SAFETY: Both paths are live; the function drops `root`'s
         // references, which are not used after this.
-        to_result(unsafe { bindings::init_leave_mount(&mut root.0, &below.0) })
+        to_result(unsafe { bindings::init_leave_mount(&below.0, &mut root.0) })
     }
 
     /// Whether `name` exists and may be accessed, as `kernel_init` checks
@@ -706,6 +709,12 @@ mod tests {
     use bindings::{kunit, kunit_case, kunit_suite};
     use core::ptr::{addr_of, addr_of_mut};
 
+    // 6.12 has no `#[kunit_tests]` (it came in 6.15) and nothing public
+    // for an assertion in a suite laid out by hand: `kernel::kunit_assert!`
+    // is the macro its doctests expand to, exported but `#[doc(hidden)]`.
+    // It reports a failed case through the `kunit` the executor runs, as a
+    // C `KUNIT_ASSERT_TRUE()` does. On 6.15 and later, `#[kunit_tests]`
+    // and its `assert!` replace this macro and the hand-made suite below.
     macro_rules! check {
         ($test:literal, $cond:expr) => {
             kernel::kunit_assert!($test, "init/initramfs_user_root.rs", 0, $cond)

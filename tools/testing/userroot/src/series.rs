@@ -82,7 +82,7 @@ pub const PATCHES: &[Patch] = &[
             Part::Hunks("init/initramfs.c.patch", &[3, 4]),
             Part::Hunks(
                 "Documentation/admin-guide/kernel-parameters.txt.patch",
-                &[1],
+                &[2],
             ),
         ],
     },
@@ -91,8 +91,9 @@ pub const PATCHES: &[Patch] = &[
         parts: &[
             Part::Hunks(
                 "Documentation/admin-guide/kernel-parameters.txt.patch",
-                &[2],
+                &[1, 3],
             ),
+            Part::File("Documentation/fault-injection/fault-injection.rst.patch"),
             Part::File("Documentation/filesystems/ramfs-rootfs-initramfs.rst.patch"),
         ],
     },
