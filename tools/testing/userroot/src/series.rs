@@ -56,6 +56,11 @@ pub const PATCHES: &[Patch] = &[
     Patch {
         message: "0002-fs-init-enter-leave-mount.txt",
         parts: &[
+            // fail_initramfs_user_root=, with the __setup() that takes it.
+            Part::Hunks(
+                "Documentation/admin-guide/kernel-parameters.txt.patch",
+                &[1],
+            ),
             Part::File("fs/init.c.patch"),
             Part::File("fs/internal.h.patch"),
             Part::File("fs/namespace.c.patch"),
@@ -91,7 +96,7 @@ pub const PATCHES: &[Patch] = &[
         parts: &[
             Part::Hunks(
                 "Documentation/admin-guide/kernel-parameters.txt.patch",
-                &[1, 3],
+                &[3],
             ),
             Part::File("Documentation/fault-injection/fault-injection.rst.patch"),
             Part::File("Documentation/filesystems/ramfs-rootfs-initramfs.rst.patch"),
