@@ -62,6 +62,9 @@ pub enum Check {
     AtLeast(&'static str, u64),
     /// The guest reported for `key` what it reported in the other scenario.
     SameAs(&'static str, &'static str),
+    /// The guest reported for `key` something other than in the other
+    /// scenario (both reported it).
+    Differs(&'static str, &'static str),
     /// The guest reported a number for `key` within this many of what it
     /// reported in the other scenario.
     Near(&'static str, &'static str, u64),
@@ -129,8 +132,14 @@ const KEPT_RAMFS: &str = "initramfs: / is a user root (ramfs): pivot_root(2) wor
 /// With the feature: `/` is the user root, of filesystem `fs`, which has a
 /// parent, pivot_root(2) works, and the old root (the initramfs) goes, its
 /// memory with it; the kernel said so with `kept`.
-const fn user_root(fs: &'static str, kept: &'static str) -> [Check; 10] {
+const fn user_root(fs: &'static str, kept: &'static str) -> [Check; 14] {
     [
+        // The runtimes that read the filesystem type or the mount table
+        // pivot; LinuxKit's statfs() still sees a tmpfs or ramfs and copies.
+        Check::Is("rule_lxc", "pivot"),
+        Check::Is("rule_kata", "pivot"),
+        Check::Is("rule_minikube", "pivot"),
+        Check::Is("rule_linuxkit", "copy"),
         Check::Is("root_fs", fs),
         Check::Is("root_source", "rootfs"),
         Check::Is("root_own_parent", "no"),
@@ -156,8 +165,13 @@ const HANDED_OFF: &[Check] = &[
     Check::Logs(KEPT_RAMFS),
 ];
 /// Stock 6.12: `/` is rootfs, its own parent, and pivot_root(2) fails with
-/// EINVAL although the new root was mounted.
+/// EINVAL although the new root was mounted; the runtimes' rules all take
+/// their work-arounds.
 const STOCK: &[Check] = &[
+    Check::Is("rule_lxc", "chroot"),
+    Check::Is("rule_kata", "no-pivot"),
+    Check::Is("rule_minikube", "no-pivot"),
+    Check::Is("rule_linuxkit", "copy"),
     Check::Is("root_fs", "rootfs"),
     Check::Is("root_own_parent", "yes"),
     Check::Is("user_root_mounts", "0"),
@@ -464,6 +478,26 @@ pub const SCENARIOS: &[Scenario] = &[
         initrd: Some("runc"),
         cmdline: "ur_probe=runc initramfs_user_root=0",
         checks: &[STOCK, &[Check::Is("runc", "EINVAL")]],
+        ..EXTERNAL
+    },
+    // Nix's build sandbox pivots into each build's root: why NixOS users
+    // patch their kernels to build from an initramfs.
+    Scenario {
+        name: "client-nix",
+        about: "Nix 2.8 (Debian's nix-bin) builds a derivation in its sandbox, which pivots into the build's root",
+        initrd: Some("nix"),
+        cmdline: "ur_probe=nix",
+        mem_mib: 1024,
+        checks: &[USER_ROOT, &[Check::Is("nix", "ok")]],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "client-nix-switch-off",
+        about: "the same with initramfs_user_root=0: \"cannot pivot old root directory onto ...: Invalid argument\"",
+        initrd: Some("nix"),
+        cmdline: "ur_probe=nix initramfs_user_root=0",
+        mem_mib: 1024,
+        checks: &[STOCK, &[Check::Is("nix", "EINVAL")]],
         ..EXTERNAL
     },
     Scenario {
@@ -1174,8 +1208,9 @@ pub const SCENARIOS: &[Scenario] = &[
                 Check::Logs(NO_INIT),
                 Check::Logs("initramfs: cannot unmount the user root: EINVAL; rootfs is the root again"),
                 // What it costs: the user root stays mounted on rootfs,
-                // with what it holds, and the disk is moved on top of it.
-                Check::Is("user_root_mounts", "1"),
+                // with what it holds, and the disk is moved on top of it,
+                // not onto rootfs as when it is detached.
+                Check::Differs("root_parent_id", "fault-busy"),
             ],
         ],
         ..DISK_ROOT
@@ -1536,9 +1571,10 @@ fn twins(s: &Scenario) -> impl Iterator<Item = &'static str> + '_ {
         .iter()
         .flat_map(|g| g.iter())
         .filter_map(|c| match c {
-            Check::SameAs(_, twin) | Check::Near(_, twin, _) | Check::LogAsTwin(twin, ..) => {
-                Some(*twin)
-            }
+            Check::SameAs(_, twin)
+            | Check::Differs(_, twin)
+            | Check::Near(_, twin, _)
+            | Check::LogAsTwin(twin, ..) => Some(*twin),
             _ => None,
         })
 }
@@ -1763,7 +1799,10 @@ fn check(s: &Scenario, out: &Outcome, twins: &BTreeMap<&str, Option<Report>>) ->
             Check::NotLogs(line) => log
                 .contains(line)
                 .then(|| format!("kernel log has {line:?}")),
-            Check::LogAsTwin(twin, ..) | Check::SameAs(_, twin) | Check::Near(_, twin, _)
+            Check::LogAsTwin(twin, ..)
+            | Check::SameAs(_, twin)
+            | Check::Differs(_, twin)
+            | Check::Near(_, twin, _)
                 if !twins.contains_key(twin) =>
             {
                 None
@@ -1778,15 +1817,25 @@ fn check(s: &Scenario, out: &Outcome, twins: &BTreeMap<&str, Option<Report>>) ->
                 Some(n) if n >= *min => None,
                 got => Some(format!("{key}: expected at least {min}, got {got:?}")),
             },
-            Check::SameAs(key, twin) => match twins.get(twin).and_then(Option::as_ref) {
-                None => Some(format!("{key}: no report from {twin} to compare with")),
-                Some(t) if r.get(key).is_some() && r.get(key) == t.get(key) => None,
-                Some(t) => Some(format!(
-                    "{key}: {} here, {} in {twin}",
-                    r.get(key).unwrap_or("nothing"),
-                    t.get(key).unwrap_or("nothing")
-                )),
-            },
+            Check::SameAs(key, twin) | Check::Differs(key, twin) => {
+                let same = matches!(c, Check::SameAs(..));
+                match twins.get(twin).and_then(Option::as_ref) {
+                    None => Some(format!("{key}: no report from {twin} to compare with")),
+                    Some(t)
+                        if r.get(key).is_some()
+                            && t.get(key).is_some()
+                            && (r.get(key) == t.get(key)) == same =>
+                    {
+                        None
+                    }
+                    Some(t) => Some(format!(
+                        "{key}: {} here, {} in {twin}, expected {}",
+                        r.get(key).unwrap_or("nothing"),
+                        t.get(key).unwrap_or("nothing"),
+                        if same { "the same" } else { "a difference" }
+                    )),
+                }
+            }
             Check::Equal(a, b) | Check::Unequal(a, b) => {
                 let equal = matches!(c, Check::Equal(..));
                 match (r.get(a), r.get(b)) {
@@ -1810,6 +1859,16 @@ fn check(s: &Scenario, out: &Outcome, twins: &BTreeMap<&str, Option<Report>>) ->
             },
         };
         failures.extend(failure);
+    }
+    // The rule an init can read on any kernel: pivot_root(2) leaves "/"
+    // when "/" is not its own parent. Wherever the guest tried, they agree.
+    if matches!(r.get("pivot_root"), Some("ok" | "EINVAL")) && r.get("rule_agrees") != Some("yes") {
+        failures.push(format!(
+            "rule_agrees: expected yes (\"/\" its own parent: {}, pivot_root: {}), got {}",
+            r.get("root_own_parent").unwrap_or("nothing"),
+            r.get("pivot_root").unwrap_or("nothing"),
+            r.get("rule_agrees").unwrap_or("nothing")
+        ));
     }
     for line in NEVER {
         // Unless the scenario asks for it: a fault point makes it happen.
