@@ -18,6 +18,8 @@ PACKAGES=(
 	qemu-system-x86 busybox-static e2fsprogs ccache gnuplot-nox
 	linux-source-6.12
 	runc bubblewrap
+	# Nix, whose build sandbox pivots (client-nix).
+	nix-bin
 	# virtme-ng's guest init names its exit-code port through udev;
 	# it checks that busybox is static with `file`.
 	udev file

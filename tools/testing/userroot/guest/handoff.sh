@@ -7,6 +7,8 @@
 #   pivot        pivot_root(2) + unmount of the old root (needs the user root)
 #   switch_root  busybox switch_root: delete the initramfs, move, chroot
 #   chroot       MS_MOVE + chroot, no cleanup (runc --no-pivot)
+#   copy         LinuxKit's init: copy every file into a new tmpfs, removing
+#                each once copied, then MS_MOVE + chroot (/bin/copyroot)
 PATH=/bin
 export PATH
 /bin/busybox --install -s /bin
@@ -14,7 +16,12 @@ mount -t proc proc /proc
 mknod /dev/kmsg c 1 11
 
 mkdir -p /newroot
-mount -t tmpfs -o size=32m ur-newroot /newroot
+if [ "$ur_handoff" = copy ]; then
+	# It takes the whole initramfs, as LinuxKit's "rootfs" tmpfs does.
+	mount -t tmpfs rootfs /newroot
+else
+	mount -t tmpfs -o size=32m ur-newroot /newroot
+fi
 mkdir -p /newroot/bin /newroot/proc /newroot/dev /newroot/old
 cp /bin/busybox /newroot/bin/busybox
 ln -s busybox /newroot/bin/sh
@@ -44,10 +51,15 @@ echo "UR: method=$ur_handoff"
 set -- $(stat -f -c '%b %f %S' /)
 echo "UR: initramfs_kb=$((($1 - $2) * $3 / 1024))"
 echo "UR: mem_before_kb=$(awk '/MemAvailable/ { print $2 }' /proc/meminfo)"
-umount /proc
+# The copy reads MemAvailable as it goes; the others need no /proc.
+[ "$ur_handoff" = copy ] || umount /proc
 cd /newroot
 echo "UR-MARK start" > /dev/kmsg
 case $ur_handoff in
+copy)
+	/bin/copyroot /newroot && umount /proc && mount --move . / &&
+		exec chroot . /next
+	;;
 pivot)
 	pivot_root . old && exec chroot . /next
 	;;

@@ -97,7 +97,30 @@ set -- $(root_mount)
 say "root_fs=$3"
 say "root_source=$4"
 say "root_parent_id=$2"
-[ "$1" = "$2" ] && say "root_own_parent=yes" || say "root_own_parent=no"
+[ "$1" = "$2" ] && own_parent=yes || own_parent=no
+say "root_own_parent=$own_parent"
+# What container tools decide from "/" before they try pivot_root(2), each
+# rule read as the tool reads it:
+# - LXC, detect_ramfs_rootfs(): any mountinfo line whose mount point is "/"
+#   with "- rootfs " after the first "-" past the mount point: chroot.
+say "rule_lxc=$(awk '$5 == "/" { r = $0; for (k = 0; k < 5; k++) r = substr(r, index(r, " ") + 1)
+	i = index(r, "-"); if (i && substr(r, i, 9) == "- rootfs ") f = 1 }
+	END { print f ? "chroot" : "pivot" }' /proc/self/mountinfo)"
+# - Kata's agent, get_mount_fs_type("/"): the first mountstats line
+#   "device ... mounted on / with fstype T"; T equal to rootfs: no pivot.
+say "rule_kata=$(awk '/^device .+ mounted on \/ with fstype .+/ { sub(/.* mounted on \/ with fstype /, ""); t = $0; exit }
+	END { print t == "rootfs" ? "no-pivot" : "pivot" }' /proc/self/mountstats)"
+# - minikube's provisioner, df --output=fstype /: the type of the last
+#   mountinfo line whose mount point is "/" (coreutils' best match);
+#   rootfs: DOCKER_RAMDISK, no pivot.
+say "rule_minikube=$(awk '$5 == "/" { t = substr($0, index($0, " - ") + 3); split(t, a, " "); x = a[1] }
+	END { print x == "rootfs" ? "no-pivot" : "pivot" }' /proc/self/mountinfo)"
+# - LinuxKit's init: statfs("/") says ramfs or tmpfs: copy the initramfs
+#   into a new tmpfs, MS_MOVE + chroot.
+case $(stat -f -c %t /) in
+858458f6 | 1021994) say "rule_linuxkit=copy" ;;
+*) say "rule_linuxkit=pivot" ;;
+esac
 set -- $(stat -f -c '%b %S' /)
 say "root_size_kb=$(($1 * $2 / 1024))"
 # What the root holds and the tmpfs memory in use, before anything here
@@ -341,6 +364,31 @@ runc)
 		esac
 	fi
 	;;
+nix)
+	# Nix's sandbox, as root with no build users: a derivation whose
+	# builder is the sandbox's /bin/sh (busybox). The sandbox pivots into
+	# the build's chroot.
+	mount -t devtmpfs dev /dev 2>/dev/null
+	# Nix asks who it runs as.
+	mkdir -p /etc
+	[ -e /etc/passwd ] || echo 'root:x:0:0:root:/root:/bin/sh' >/etc/passwd
+	[ -e /etc/group ] || echo 'root:x:0:' >/etc/group
+	out=$(HOME=/root USER=root NIX_REMOTE= nix-build --no-out-link \
+		--option sandbox true --option build-users-group '' \
+		--option sandbox-paths /bin/sh=/bin/busybox --option substituters '' \
+		-E 'derivation { name = "ur"; system = builtins.currentSystem;
+			builder = "/bin/sh"; args = [ "-c" "echo sandboxed > $out" ]; }' 2>&1)
+	echo "$out"
+	built=$(echo "$out" | tail -n 1)
+	if [ -f "$built" ] && [ "$(cat "$built")" = sandboxed ]; then
+		say "nix=ok"
+	else
+		case $out in
+		*"cannot pivot old root directory onto"*"Invalid argument"*) say "nix=EINVAL" ;;
+		*) say "nix=failed" ;;
+		esac
+	fi
+	;;
 bwrap)
 	# bubblewrap as a distribution runs it: it always pivots, first into
 	# a tmpfs of its own, whatever it is asked to bind.
@@ -407,11 +455,19 @@ cp /bin/busybox /newroot/bin/busybox
 cp "$0" /newroot/bin/ur-init
 mknod /newroot/dev/console c 5 1
 cd /newroot
+# The rule an init or a runtime can read instead of a filesystem type:
+# pivot_root(2) can leave "/" when "/" is not its own parent in mountinfo.
 if err=$(pivot_root . old 2>&1); then
 	say "pivot_root=ok"
+	[ "$own_parent" = no ] && say "rule_agrees=yes" || say "rule_agrees=no"
 	exec /bin/busybox sh /bin/ur-init stage2 "$old_kb"
 fi
 pivot_error pivot_root "$err"
+case $err in
+*"Invalid argument"*)
+	[ "$own_parent" = yes ] && say "rule_agrees=yes" || say "rule_agrees=no"
+	;;
+esac
 say "done"
 sync
 reboot -f

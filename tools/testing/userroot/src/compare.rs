@@ -31,6 +31,10 @@ pub enum Cell {
     /// Whether the guest reported two keys the same: the first text if so,
     /// else the second.
     Equal(&'static str, &'static str, &'static str, &'static str),
+    /// What a runtime's rule decided there (the guest's report of a key),
+    /// and whether `pivot_root(2)`, tried by the same boot, made its
+    /// work-around needed.
+    Decision(&'static str),
 }
 
 /// What a row boots on each kernel.
@@ -77,6 +81,26 @@ pub const ROWS: &[Row] = &[
         ),
     },
     Row {
+        what: "what an init or a runtime can read instead: `/` is not its own parent in mountinfo (ID ≠ parent ID); does pivot_root(2)'s outcome agree",
+        boots: Boots::Scenario("external-initramfs", &[Cell::Key("rule_agrees")]),
+    },
+    Row {
+        what: "LXC's rule (`detect_ramfs_rootfs()`: a `/` line of mountinfo with `- rootfs `): what it does, and whether it had to",
+        boots: Boots::Scenario("external-initramfs", &[Cell::Decision("rule_lxc")]),
+    },
+    Row {
+        what: "Kata's agent (`get_mount_fs_type(\"/\")`, the first `/` of mountstats, `== \"rootfs\"`): the same",
+        boots: Boots::Scenario("external-initramfs", &[Cell::Decision("rule_kata")]),
+    },
+    Row {
+        what: "minikube's provisioner (`df --output=fstype /` says `rootfs`: `DOCKER_RAMDISK`): the same",
+        boots: Boots::Scenario("external-initramfs", &[Cell::Decision("rule_minikube")]),
+    },
+    Row {
+        what: "LinuxKit's init (`statfs(\"/\")` is ramfs or tmpfs: copy the initramfs into a new tmpfs): the same",
+        boots: Boots::Scenario("external-initramfs", &[Cell::Decision("rule_linuxkit")]),
+    },
+    Row {
         what: "the first kernel line that mentions rootfs, from the word on",
         boots: Boots::Scenario(
             "external-initramfs",
@@ -118,6 +142,10 @@ pub const ROWS: &[Row] = &[
     Row {
         what: "bubblewrap 0.8 (Debian 12) runs a command in a sandbox",
         boots: Boots::Scenario("client-bwrap", &[Cell::Key("bwrap")]),
+    },
+    Row {
+        what: "Nix 2.8 (Debian 12's nix-bin) builds a derivation in its sandbox (which pivots into the build's root)",
+        boots: Boots::Scenario("client-nix", &[Cell::Key("nix")]),
     },
     Row {
         what:
@@ -215,6 +243,10 @@ pub const ROWS: &[Row] = &[
     Row {
         what: "the same by MS_MOVE + chroot, no clean-up (runc `--no-pivot`)",
         boots: Boots::Bench(bench::Figure::Handoff("chroot")),
+    },
+    Row {
+        what: "the same by copying every file into a new tmpfs, then MS_MOVE + chroot (LinuxKit's init, when `/` is a ramfs or tmpfs)",
+        boots: Boots::Bench(bench::Figure::Handoff("copy")),
     },
 ];
 
@@ -458,6 +490,13 @@ fn cell(cells: &[Cell], report: &Report, log: &str, timed_out: bool) -> String {
             Cell::Equal(a, b, same, different) => match (report.get(a), report.get(b)) {
                 (Some(x), Some(y)) if x == y => same.to_string(),
                 (Some(_), Some(_)) => different.to_string(),
+                _ => "(none)".into(),
+            },
+            Cell::Decision(k) => match (report.get(k), report.get("pivot_root")) {
+                (Some("pivot"), Some("ok")) => "pivot".into(),
+                (Some("pivot"), Some(p)) => format!("pivot, which fails ({p})"),
+                (Some(d), Some("ok")) => format!("{d}, not needed"),
+                (Some(d), Some(_)) => format!("{d}, needed"),
                 _ => "(none)".into(),
             },
         })

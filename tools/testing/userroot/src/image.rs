@@ -160,6 +160,18 @@ pub const IMAGES: &[Image] = &[
         ..STANDARD
     },
     Image {
+        name: "nix",
+        entries: &[
+            Entry::Node("/dev/console", 5, 1),
+            Entry::Exec("/init", "init.sh"),
+            Entry::Dir("/usr"),
+            Entry::Dir("/usr/bin"),
+            Entry::Program("/usr/bin/nix"),
+            Entry::Symlink("/usr/bin/nix-build", "nix"),
+        ],
+        ..STANDARD
+    },
+    Image {
         name: "bwrap",
         entries: &[
             Entry::Node("/dev/console", 5, 1),
@@ -338,6 +350,7 @@ pub const IMAGES: &[Image] = &[
         entries: &[
             Entry::Node("/dev/console", 5, 1),
             Entry::Exec("/init", "handoff.sh"),
+            Entry::Exec("/bin/copyroot", "copyroot.c"),
             Entry::ManyFiles("/data", 10_000, 13_421),
         ],
         ..STANDARD
