@@ -42,6 +42,9 @@ pub enum Entry {
     /// A program of the architecture's packages at its own path, with the
     /// shared libraries it needs.
     Program(&'static str),
+    /// At this path, a module of a kernel variant's build, made with
+    /// `make modules`: path, variant, the module's path in the build.
+    KernelModule(&'static str, &'static str, &'static str),
     /// At this path, a container image as `docker save` writes one (a
     /// docker-archive tar, which `docker load` and `podman load` read),
     /// made on the host: busybox and the escape probe as its command.
@@ -156,6 +159,18 @@ pub const IMAGES: &[Image] = &[
             Entry::Node("/dev/console", 5, 1),
             Entry::Exec("/init", "init.sh"),
             Entry::Program("/usr/sbin/runc"),
+        ],
+        ..STANDARD
+    },
+    Image {
+        name: "loadpin",
+        entries: &[
+            Entry::Node("/dev/console", 5, 1),
+            Entry::Exec("/init", "init.sh"),
+            Entry::Exec("/bin/finit", "finit.c"),
+            // Not in /lib/modules, which init.sh loads with insmod first.
+            Entry::Dir("/ur"),
+            Entry::KernelModule("/ur/test_module.ko", "distro", "lib/test_module.ko"),
         ],
         ..STANDARD
     },
@@ -504,6 +519,13 @@ pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBu
                 writeln!(list, "file {p} {} 0644 0 0", src.display())?;
                 sources.push(src);
             }
+            Entry::KernelModule(p, variant, module) => {
+                let v = crate::config::variant(variant)?;
+                kbuild::make(ws, v, &["modules"])?;
+                let src = ws.build(v.name).join(module);
+                writeln!(list, "file {p} {} 0644 0 0", src.display())?;
+                sources.push(src);
+            }
             Entry::Filler(..) => {}
         }
     }
@@ -628,6 +650,7 @@ fn disk(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
             | Entry::File(..)
             | Entry::HardLinks(..)
             | Entry::Program(_)
+            | Entry::KernelModule(..)
             | Entry::ContainerImage(_) => return Err("that entry is for initramfs images".into()),
         }
     }
@@ -733,7 +756,22 @@ fn needed_libraries(root: &Path, arch: &Arch, program: &str) -> Result<Vec<Strin
         let out = run(Command::new("llvm-readelf")
             .args(["--dynamic", "--program-headers"])
             .arg(root.join(file.trim_start_matches('/'))))?;
-        for line in String::from_utf8_lossy(&out).lines() {
+        let out = String::from_utf8_lossy(&out);
+        // The object's own RUNPATH or RPATH comes first (Nix's libraries
+        // are in /usr/lib/nix).
+        let own: Vec<String> = out
+            .lines()
+            .filter_map(|l| {
+                l.split(" runpath: [")
+                    .nth(1)
+                    .or(l.split(" rpath: [").nth(1))
+            })
+            .filter_map(|l| l.strip_suffix(']'))
+            .flat_map(|l| l.split(':'))
+            .map(String::from)
+            .collect();
+        let dirs: Vec<&String> = own.iter().chain(dirs.iter()).collect();
+        for line in out.lines() {
             let wanted = if let Some(interp) = line.split("interpreter: ").nth(1) {
                 interp.trim_end_matches(']').to_string()
             } else if let Some(lib) = line
