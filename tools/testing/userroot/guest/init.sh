@@ -61,6 +61,7 @@ if [ "$1" = stage2 ]; then
 		say "umount_old=failed"
 	fi
 	freed=$((before - $(meminfo_kb Cached)))
+	[ "$ur_probe" = loadpin ] && say "loadpin_after=$(/bin/finit /bin/test_module.ko)"
 	say "old_root_kb=$2"
 	say "old_root_freed_kb=$freed"
 	# Pages hold whole files: at least nine tenths must come back.
@@ -364,6 +365,12 @@ runc)
 		esac
 	fi
 	;;
+loadpin)
+	# LoadPin pins the filesystem of the first module loaded: the
+	# initramfs. The second load comes after pivot_root and the unmount of
+	# the old root (stage 2) or, where pivot_root fails, from here.
+	say "loadpin_first=$(finit /ur/test_module.ko)"
+	;;
 nix)
 	# Nix's sandbox, as root with no build users: a derivation whose
 	# builder is the sandbox's /bin/sh (busybox). The sandbox pivots into
@@ -453,6 +460,7 @@ old_kb=$(files_kb /)
 mkdir -p /newroot/old /newroot/bin /newroot/proc /newroot/dev
 cp /bin/busybox /newroot/bin/busybox
 cp "$0" /newroot/bin/ur-init
+[ "$ur_probe" = loadpin ] && cp /bin/finit /ur/test_module.ko /newroot/bin/
 mknod /newroot/dev/console c 5 1
 cd /newroot
 # The rule an init or a runtime can read instead of a filesystem type:
@@ -463,6 +471,7 @@ if err=$(pivot_root . old 2>&1); then
 	exec /bin/busybox sh /bin/ur-init stage2 "$old_kb"
 fi
 pivot_error pivot_root "$err"
+[ "$ur_probe" = loadpin ] && say "loadpin_after=$(finit /ur/test_module.ko)"
 case $err in
 *"Invalid argument"*)
 	[ "$own_parent" = yes ] && say "rule_agrees=yes" || say "rule_agrees=no"

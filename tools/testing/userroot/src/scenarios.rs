@@ -480,6 +480,42 @@ pub const SCENARIOS: &[Scenario] = &[
         checks: &[STOCK, &[Check::Is("runc", "EINVAL")]],
         ..EXTERNAL
     },
+    // LoadPin in enforcing mode pins the filesystem of the first module
+    // loaded and refuses every load once that filesystem is unmounted:
+    // with the user root, after pivot_root and the unmount of the
+    // initramfs; stock never unmounts rootfs.
+    Scenario {
+        name: "loadpin",
+        about: "LoadPin enforcing: a module from the initramfs pins it; after pivot_root and its unmount every load is refused",
+        kernel: "distro",
+        initrd: Some("loadpin"),
+        cmdline: "ur_probe=loadpin loadpin.enforce=1",
+        checks: &[
+            USER_ROOT,
+            &[
+                Check::Is("loadpin_first", "ok"),
+                Check::Logs("LoadPin: umount pinned fs: refusing further loads"),
+                Check::Is("loadpin_after", "EPERM"),
+            ],
+        ],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "loadpin-switch-off",
+        about: "the same with initramfs_user_root=0: rootfs stays, pinned, and loads from it are allowed (EEXIST: the module is there)",
+        kernel: "distro",
+        initrd: Some("loadpin"),
+        cmdline: "ur_probe=loadpin loadpin.enforce=1 initramfs_user_root=0",
+        checks: &[
+            STOCK,
+            &[
+                Check::Is("loadpin_first", "ok"),
+                Check::NotLogs("refusing further loads"),
+                Check::Is("loadpin_after", "EEXIST"),
+            ],
+        ],
+        ..EXTERNAL
+    },
     // Nix's build sandbox pivots into each build's root: why NixOS users
     // patch their kernels to build from an initramfs.
     Scenario {
