@@ -40,7 +40,16 @@ PACKAGES=(
 )
 # Guest userspace for arm64, from Debian's arm64 packages, unpacked into the
 # cache rather than installed.
-ARM64_PACKAGES=(busybox-static runc libseccomp2 libc6)
+ARM64_PACKAGES=(busybox-static runc libseccomp2 libc6
+	# Nix and the libraries it loads (apt-get download takes no
+	# dependencies).
+	nix-bin libacl1 libarchive13 libboost-context1.74.0 libbrotli1 libbsd0
+	libbz2-1.0 libcom-err2 libcurl3-gnutls libffi8 libgc1 libgcc-s1 libgmp10
+	libgnutls30 libgssapi-krb5-2 libhogweed6 libicu72 libidn2-0 libk5crypto3
+	libkeyutils1 libkrb5-3 libkrb5support0 libldap-2.5-0 liblz4-1 liblzma5
+	libmd0 libnettle8 libnghttp2-14 libp11-kit0 libpsl5 libreadline8 librtmp1
+	libsasl2-2 libsodium23 libsqlite3-0 libssh2-1 libssl3 libstdc++6
+	libtasn1-6 libtinfo6 libunistring2 libxml2 libzstd1 zlib1g)
 CACHE=${USERROOT_CACHE:-$HOME/.cache/linux-userroot}
 # virtme-ng goes into a venv of Debian's python3 in the cache, whatever
 # python3 a login shell would find.

@@ -376,6 +376,10 @@ nix)
 	# builder is the sandbox's /bin/sh (busybox). The sandbox pivots into
 	# the build's chroot.
 	mount -t devtmpfs dev /dev 2>/dev/null
+	# It talks to the builder through a pseudoterminal.
+	mkdir -p /dev/pts
+	mount -t devpts devpts /dev/pts
+	[ -e /dev/ptmx ] || ln -s pts/ptmx /dev/ptmx
 	# Nix asks who it runs as.
 	mkdir -p /etc
 	[ -e /etc/passwd ] || echo 'root:x:0:0:root:/root:/bin/sh' >/etc/passwd

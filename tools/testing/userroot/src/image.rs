@@ -183,6 +183,11 @@ pub const IMAGES: &[Image] = &[
             Entry::Dir("/usr/bin"),
             Entry::Program("/usr/bin/nix"),
             Entry::Symlink("/usr/bin/nix-build", "nix"),
+            // Nix starts its build hook for every build, remote builders
+            // or not: the same program, under this name, as Debian has it.
+            Entry::Dir("/usr/libexec"),
+            Entry::Dir("/usr/libexec/nix"),
+            Entry::Symlink("/usr/libexec/nix/build-remote", "../../bin/nix"),
         ],
         ..STANDARD
     },

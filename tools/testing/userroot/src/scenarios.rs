@@ -1476,6 +1476,24 @@ pub const ARM64_SCENARIOS: &[Scenario] = &[
         ..ARM64
     },
     Scenario {
+        name: "arm64-client-nix",
+        about: "arm64: Nix 2.8 builds a derivation in its sandbox, which pivots into the build's root",
+        initrd: Some("nix"),
+        cmdline: "ur_probe=nix",
+        mem_mib: 1024,
+        checks: &[USER_ROOT, &[Check::Is("nix", "ok")]],
+        ..ARM64
+    },
+    Scenario {
+        name: "arm64-client-nix-switch-off",
+        about: "arm64: the same with initramfs_user_root=0: \"cannot pivot old root directory onto ...: Invalid argument\"",
+        initrd: Some("nix"),
+        cmdline: "ur_probe=nix initramfs_user_root=0",
+        mem_mib: 1024,
+        checks: &[STOCK, &[Check::Is("nix", "EINVAL")]],
+        ..ARM64
+    },
+    Scenario {
         name: "arm64-client-disk-handoff",
         about: "arm64: /init pivot_roots to the ext4 disk and unmounts the initramfs",
         disk: Some("disk"),
@@ -1543,6 +1561,8 @@ const ARM64_IN_DEFAULT: &[&str] = &[
     "arm64-kselftest",
     "arm64-client-runc",
     "arm64-client-runc-switch-off",
+    "arm64-client-nix",
+    "arm64-client-nix-switch-off",
     "arm64-client-disk-handoff",
 ];
 
