@@ -57,8 +57,10 @@ cd /newroot
 echo "UR-MARK start" > /dev/kmsg
 case $ur_handoff in
 copy)
-	/bin/copyroot /newroot && umount /proc && mount --move . / &&
-		exec chroot . /next
+	# The copy removed the old root's programs: the new root's busybox
+	# finishes, as LinuxKit's init finishes in the process that copied.
+	/bin/copyroot /newroot && ./bin/busybox umount /proc &&
+		./bin/busybox mount --move . / && exec ./bin/busybox chroot . /next
 	;;
 pivot)
 	pivot_root . old && exec chroot . /next
