@@ -97,7 +97,17 @@ impl Workspace {
                 .unwrap_or_default()
         };
         let commit = git(&["rev-parse", "--short=12", "HEAD"]);
-        let dirty = if git(&["status", "--porcelain", "--untracked-files=no"]).is_empty() {
+        // The results files are what these commands write, not what they
+        // measure.
+        let changes = [
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ".",
+            ":!results",
+        ];
+        let dirty = if git(&changes).is_empty() {
             ""
         } else {
             " with uncommitted changes"
