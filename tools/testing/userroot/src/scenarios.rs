@@ -512,6 +512,23 @@ pub const SCENARIOS: &[Scenario] = &[
                 Check::Is("loadpin_first", "ok"),
                 Check::NotLogs("refusing further loads"),
                 Check::Is("loadpin_after", "EEXIST"),
+                Check::SameAs("loadpin_after", "loadpin-unpatched"),
+            ],
+        ],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "loadpin-unpatched",
+        about: "unpatched 6.12: the same, for comparison",
+        kernel: "unpatched",
+        initrd: Some("loadpin"),
+        cmdline: "ur_probe=loadpin loadpin.enforce=1",
+        checks: &[
+            STOCK,
+            &[
+                Check::Is("loadpin_first", "ok"),
+                Check::NotLogs("refusing further loads"),
+                Check::Is("loadpin_after", "EEXIST"),
             ],
         ],
         ..EXTERNAL
@@ -834,6 +851,35 @@ pub const SCENARIOS: &[Scenario] = &[
         about: "the same with initramfs_user_root=0, for comparison",
         initrd: Some("no-init-large"),
         cmdline: "root=/dev/vda rw initramfs_user_root=0",
+        ..DISK_ROOT
+    },
+    // initramfs_async=0 makes populate_rootfs() wait for the unpacking,
+    // which still runs in an async worker: the same fallback, from the
+    // same kind of thread.
+    Scenario {
+        name: "fallback-memory-async0",
+        about: "the same with initramfs_async=0: MemAvailable at the disk's init as on stock",
+        initrd: Some("no-init-large"),
+        cmdline: "root=/dev/vda rw initramfs_async=0",
+        checks: &[
+            DISK,
+            &[
+                Check::Logs("initramfs: no /init in the initramfs; unmounting the user root"),
+                Check::Near("free_pages", "fallback-memory-async0-switch-off", FALLBACK_FREE_PAGES),
+                Check::Near(
+                    "mem_available_kb",
+                    "fallback-memory-async0-switch-off",
+                    FALLBACK_MEMORY_KB,
+                ),
+            ],
+        ],
+        ..DISK_ROOT
+    },
+    Scenario {
+        name: "fallback-memory-async0-switch-off",
+        about: "the same with initramfs_user_root=0, for comparison",
+        initrd: Some("no-init-large"),
+        cmdline: "root=/dev/vda rw initramfs_async=0 initramfs_user_root=0",
         ..DISK_ROOT
     },
     DISK_ROOT,
