@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::error::Result;
 use crate::qemu::{self, Accel, Arch, Boot};
 use crate::workspace::{run, step, Workspace};
-use crate::{image, kbuild, parser, Result};
+use crate::{image, kbuild, parser};
 
 /// Boot-cost images: one file (a static `/init` of a few KiB and nothing
 /// else), 16 MiB and 128 MiB.

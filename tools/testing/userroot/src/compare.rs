@@ -16,11 +16,12 @@ use std::sync::Mutex;
 
 use crate::config::Toolchain;
 use crate::debian::{self, DebianKernel, Fetched};
+use crate::error::Result;
 use crate::parser::Report;
 use crate::qemu::{Accel, Arch, X86_64};
 use crate::scenarios::{self, Prepared, Runner};
 use crate::workspace::{elapsed, step, Workspace};
-use crate::{bench, image, kbuild, Result};
+use crate::{bench, image, kbuild};
 
 /// What a cell shows of a scenario's boot.
 pub enum Cell {

@@ -12,9 +12,13 @@
 use std::fs;
 use std::path::Path;
 
+use crate::error::Result;
 use crate::qemu::{Arch, ARM64, X86_64};
 use crate::workspace::Workspace;
-use crate::Result;
+
+/// This module's text, for the key of every configuration: the checks
+/// a `.config` passes are here.
+pub const CODE: &str = include_str!("config.rs");
 
 /// What compiles a kernel's C and links it; its Rust is rustc's either
 /// way, with bindgen reading the C headers through libclang.

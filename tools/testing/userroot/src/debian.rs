@@ -14,9 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
+use crate::error::Result;
+use crate::key::{unless_made, Key, Kind, Stamp};
 use crate::qemu::{Arch, ARM64, X86_64};
-use crate::workspace::{content_digest, make_unless_made_from, run, step, Workspace};
-use crate::Result;
+use crate::workspace::{run, step, Workspace};
 
 /// One of Debian's kernels.
 pub struct DebianKernel {
@@ -160,6 +161,7 @@ pub fn update(ws: &Workspace) -> Result<()> {
             {
                 Some(l) => Err(l.into()),
                 None if !out.status.success() => Err(format!("{}", out.status).into()),
+                None if !has_lists(&dir.join("lists")) => Err("no Packages list came of it".into()),
                 None => Ok(()),
             }
         }
@@ -174,6 +176,15 @@ pub fn update(ws: &Workspace) -> Result<()> {
         Err(e) => return Err(format!("debian: reading the package lists: {e}").into()),
     }
     Ok(())
+}
+
+/// Whether apt's list directory holds a package list: `apt-get update`
+/// can exit 0 and print nothing with none.
+fn has_lists(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|d| {
+        d.flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with("_Packages"))
+    })
 }
 
 /// A duration in hours or days, for a line.
@@ -266,8 +277,11 @@ pub fn fetch(ws: &Workspace, k: &DebianKernel) -> Result<Fetched> {
         .cache
         .join("debian/kernels")
         .join(format!("{name}_{version}").replace(['~', '+'], "-"));
-    let done = dir.join("userroot.unpacked");
-    if !done.exists() {
+    let done = Stamp::at(dir.join("userroot.unpacked"));
+    let unpacked = Key::new(Kind::DebianPackage)
+        .bytes("package", &package)
+        .text()?;
+    if !done.holds(&unpacked) {
         step(&format!("debian: fetching {package} ({})", k.suite));
         let _ = fs::remove_dir_all(&dir);
         let root = dir.join("root");
@@ -285,7 +299,7 @@ pub fn fetch(ws: &Workspace, k: &DebianKernel) -> Result<Fetched> {
         for deb in &debs {
             run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(&root))?;
         }
-        fs::write(&done, &package)?;
+        done.write(&unpacked)?;
     }
     let root = dir.join("root");
     let image = find_file(&root, |p| {
@@ -293,7 +307,7 @@ pub fn fetch(ws: &Workspace, k: &DebianKernel) -> Result<Fetched> {
         f.starts_with("vmlinuz")
     })?
     .ok_or_else(|| format!("{package}: no vmlinuz in {}", root.display()))?;
-    let modules = modules_archive(&root, &dir)?;
+    let modules = modules_archive(&root, &dir, &package)?;
     let config = find_file(&root, |p| {
         let f = p.file_name().and_then(|f| f.to_str()).unwrap_or("");
         f == "config" || f.starts_with("config-")
@@ -339,11 +353,17 @@ fn find_file(dir: &Path, wanted: impl Fn(&Path) -> bool + Copy) -> Result<Option
 /// An archive of [`DISK_MODULES`] as `/lib/modules/<name>.ko`,
 /// decompressed for busybox's insmod; empty of modules where the kernel
 /// has them built in.
-fn modules_archive(root: &Path, dir: &Path) -> Result<PathBuf> {
+fn modules_archive(root: &Path, dir: &Path, package: &str) -> Result<PathBuf> {
     let out = dir.join("disk-modules.cpio");
-    if out.exists() {
-        return Ok(out);
-    }
+    let key = Key::new(Kind::DiskModules)
+        .bytes("modules", DISK_MODULES.join(" "))
+        .bytes("kernel package", package);
+    unless_made(&out, &key, || pack_modules(root, dir, &out))?;
+    Ok(out)
+}
+
+/// [`modules_archive`]'s making.
+fn pack_modules(root: &Path, dir: &Path, out: &Path) -> Result<()> {
     let staging = dir.join("disk-modules");
     let _ = fs::remove_dir_all(&staging);
     fs::create_dir_all(staging.join("lib/modules"))?;
@@ -374,8 +394,8 @@ fn modules_archive(root: &Path, dir: &Path) -> Result<PathBuf> {
             "find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 > '{}'",
             tmp.display()
         )))?;
-    fs::rename(&tmp, &out)?;
-    Ok(out)
+    fs::rename(&tmp, out)?;
+    Ok(())
 }
 
 /// An initramfs followed by a Debian kernel's disk modules (the kernel
@@ -389,11 +409,11 @@ pub fn with_modules(fetched: &Fetched, initrd: &Path) -> Result<PathBuf> {
     let out = dir.join(format!("{name}+disk-modules"));
     // How they are joined is part of the key: a file joined the old way is
     // not reused.
-    let key = format!(
-        "{}\nmodules at a 4-byte offset",
-        content_digest(&[initrd, &fetched.modules])?
-    );
-    make_unless_made_from(&out, &key, || {
+    let key = Key::new(Kind::WithDiskModules)
+        .files("initramfs", &[initrd])?
+        .files("disk modules", &[&fetched.modules])?
+        .bytes("joining", "modules at a 4-byte offset");
+    unless_made(&out, &key, || {
         let mut bytes = fs::read(initrd)?;
         // The kernel takes an uncompressed archive after a compressed one
         // only at a 4-byte offset (its zero padding is skipped); anywhere
@@ -420,14 +440,16 @@ pub fn trixie_linux_source(ws: &Workspace) -> Result<(String, PathBuf)> {
         .join("debian/source")
         .join(format!("linux-source-6.12_{version}"));
     let tarball = dir.join("usr/src/linux-source-6.12.tar.xz");
-    if !tarball.exists() {
+    let key = Key::new(Kind::DebianPackage).files("package", &[&deb])?;
+    unless_made(&tarball, &key, || {
         step(&format!(
             "debian: unpacking linux-source-6.12 {version} (trixie)"
         ));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir)?;
         run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&dir))?;
-    }
+        Ok(())
+    })?;
     Ok((format!("linux-source-6.12 {version}"), tarball))
 }
 

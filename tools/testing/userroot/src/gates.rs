@@ -9,9 +9,11 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::config::{self, FULL_VARIANT};
+use crate::error::Result;
+use crate::key::{self, Key, Kind};
 use crate::series::{self, Part, PATCHES};
-use crate::workspace::{run, Workspace};
-use crate::{kbuild, release, Result};
+use crate::workspace::{self, run, Workspace};
+use crate::{kbuild, release};
 
 /// The Rust object the patch adds, relative to the tree.
 const RUST_OBJECT: &str = "init/initramfs_user_root.o";
@@ -41,7 +43,7 @@ pub struct Gate {
     /// The kernel variants it needs built (made before the gates run, so
     /// that their build time is theirs, not the gate's).
     pub kernels: &'static [&'static str],
-    /// Runs the check; an empty list means it passed; a [`crate::Skip`]
+    /// Runs the check; an empty list means it passed; a [`crate::error::Skip`]
     /// error means it could not run here.
     pub run: fn(&Workspace) -> Result<Vec<String>>,
 }
@@ -236,36 +238,23 @@ fn unless_passed_before(
     inputs: &[&str],
     check: impl FnOnce(&Workspace) -> Result<Vec<String>>,
 ) -> Result<Vec<String>> {
-    use std::hash::{Hash, Hasher};
     let s = series::get(ws)?;
     let git = series::git(ws, s)?;
     let v = config::variant(FULL_VARIANT)?;
     kbuild::build(ws, v, None)?;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut read = String::new();
     for part in inputs {
-        git.run(&["rev-parse", &format!("{}:{part}", series::BRANCH)])?
-            .hash(&mut h);
+        read += &git.run(&["rev-parse", &format!("{}:{part}", series::BRANCH)])?;
     }
-    fs::read(ws.build(v.name).join(".config"))?.hash(&mut h);
-    ws.linux_source()?.hash(&mut h);
-    kbuild::toolchain(v.toolchain)?.hash(&mut h);
+    read += &key::files_digest(&[&ws.build(v.name).join(".config")])?;
+    read += &ws.linux_source()?;
+    read += &kbuild::toolchain(v.toolchain)?;
     // The checks themselves: a stricter gate or justification list must
     // run again, not print "passed before".
-    CHECK_LOGIC.hash(&mut h);
-    let passed = ws
-        .cache
-        .join("gates")
-        .join(format!("{name}-{:016x}", h.finish()));
-    if passed.exists() {
-        println!("# {name}: passed before on the same tree, configuration, toolchain and checks");
-        return Ok(Vec::new());
-    }
-    let failures = check(ws)?;
-    if failures.is_empty() {
-        fs::create_dir_all(ws.cache.join("gates"))?;
-        fs::write(&passed, "")?;
-    }
-    Ok(failures)
+    let key = Key::new(Kind::Gate)
+        .bytes("check", CHECK_LOGIC.concat())
+        .bytes("inputs", read);
+    workspace::unless_passed_before(ws, name, &key, || check(ws))
 }
 
 /// For each build of [`RESIDENT_VARIANTS`]: the Rust object keeps its code

@@ -9,9 +9,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub use crate::damage::Damage;
+use crate::damage::{self, random_bytes};
+use crate::error::Result;
+use crate::kbuild;
+use crate::key::{self, unless_made, Key, Kind as KeyKind};
 use crate::qemu::Arch;
-use crate::workspace::{bytes_digest, content_digest, make_unless_made_from, run, Workspace};
-use crate::{kbuild, Result};
+use crate::workspace::{run, Workspace};
 
 /// One thing in an image.
 pub enum Entry {
@@ -49,22 +53,6 @@ pub enum Entry {
     /// docker-archive tar, which `docker load` and `podman load` read),
     /// made on the host: busybox and the escape probe as its command.
     ContainerImage(&'static str),
-}
-
-/// What is done to an initramfs after it is made.
-#[derive(PartialEq, Debug)]
-pub enum Damage {
-    /// Nothing.
-    Intact,
-    /// The compressed archive is cut at 85 %, in the middle of its last
-    /// file: everything before is unpacked, then unpacking fails.
-    Truncated,
-    /// The uncompressed archive ends right before its `TRAILER!!!`: the
-    /// kernel unpacks it all and takes it as complete, with its hard-link
-    /// table still filled.
-    NoTrailer,
-    /// Random bytes instead of an archive.
-    Garbage,
 }
 
 /// Where an image goes.
@@ -543,7 +531,7 @@ pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBu
     }
     // The list changes when a source does, so images follow edits.
     for src in sources {
-        writeln!(list, "# {} {}", src.display(), content_digest(&[&src])?)?;
+        writeln!(list, "# {} {}", src.display(), key::files_digest(&[&src])?)?;
     }
     let dir = images_dir(ws, arch);
     let path = dir.join(format!("{}.list", img.name));
@@ -564,64 +552,50 @@ fn initramfs(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
         "cpio.gz"
     };
     let path = dir.join(format!("{}.{suffix}", img.name));
-    if img.damage == Damage::Garbage {
-        fs::create_dir_all(&dir)?;
-        fs::write(&path, random_bytes(1 << 20))?;
-        return Ok(path);
-    }
     // The archive is keyed by a stamp written after it is made, not by
     // the list: a kernel that builds the image in writes the list alone.
     let list = initramfs_list(ws, arch, img)?;
-    let made_from = format!("{}# damage: {:?}\n", fs::read_to_string(&list)?, img.damage);
-    let stamp = dir.join(format!("{}.{suffix}.made-from", img.name));
-    if path.exists() && fs::read_to_string(&stamp).ok().as_deref() == Some(made_from.as_str()) {
-        return Ok(path);
-    }
-    let _ = fs::remove_file(&stamp);
     // gen_init_cpio is a host program: the x86_64 default kernel's serves
     // every architecture.
     let gen = ws
         .build(kbuild::main_variant(&crate::qemu::X86_64)?.name)
         .join("usr/gen_init_cpio");
-    // One timestamp for every entry (6.12's release day), so that an
-    // archive made again from the same files is the same archive.
-    let mut cpio = run(Command::new(&gen).args(["-t", "1731801600"]).arg(&list))
-        .map_err(|e| format!("{} (is the default kernel built?): {e}", gen.display()))?;
-    if img.damage == Damage::NoTrailer {
-        // The last one: busybox's cpio applet holds the string too.
-        let at = cpio
-            .windows(10)
-            .rposition(|w| w == b"TRAILER!!!")
-            .ok_or("gen_init_cpio wrote no TRAILER!!!")?;
-        // The trailer's header (110 bytes of "070701..." text) precedes
-        // its name.
-        cpio.truncate(at - 110);
-    }
-    if img.kind == Kind::Cpio {
-        // Rewritten only when it changes: a kernel may build it in.
-        if fs::read(&path).ok().as_ref() != Some(&cpio) {
-            fs::write(&path, &cpio)?;
+    let key = Key::new(KeyKind::Archive)
+        .files("list", &[&list])?
+        .files("gen_init_cpio", &[&gen])
+        .map_err(|e| format!("{e} (is the default kernel built?)"))?
+        .bytes("compression", suffix)
+        .bytes("damage", format!("{:?}", img.damage))
+        .bytes("damage code", damage::CODE);
+    unless_made(&path, &key, || {
+        fs::create_dir_all(&dir)?;
+        if img.damage == Damage::Garbage {
+            fs::write(&path, random_bytes(damage::GARBAGE_LEN))?;
+            return Ok(());
         }
-    } else {
-        let mut gzip = Command::new("gzip")
-            .args(["-n", "-6"])
-            .stdin(Stdio::piped())
-            .stdout(fs::File::create(&path)?)
-            .spawn()?;
-        std::io::Write::write_all(gzip.stdin.as_mut().ok_or("gzip stdin")?, &cpio)?;
-        drop(gzip.stdin.take());
-        if !gzip.wait()?.success() {
-            return Err("gzip failed".into());
+        // One timestamp for every entry (6.12's release day), so that an
+        // archive made again from the same files is the same archive.
+        let mut cpio = run(Command::new(&gen).args(["-t", "1731801600"]).arg(&list))?;
+        damage::before_compression(&img.damage, &mut cpio)?;
+        if img.kind == Kind::Cpio {
+            // Rewritten only when it changes: a kernel may build it in.
+            if fs::read(&path).ok().as_ref() != Some(&cpio) {
+                fs::write(&path, &cpio)?;
+            }
+        } else {
+            let mut gzip = Command::new("gzip")
+                .args(["-n", "-6"])
+                .stdin(Stdio::piped())
+                .stdout(fs::File::create(&path)?)
+                .spawn()?;
+            std::io::Write::write_all(gzip.stdin.as_mut().ok_or("gzip stdin")?, &cpio)?;
+            drop(gzip.stdin.take());
+            if !gzip.wait()?.success() {
+                return Err("gzip failed".into());
+            }
         }
-    }
-    if img.damage == Damage::Truncated {
-        let len = fs::metadata(&path)?.len();
-        fs::OpenOptions::new()
-            .write(true)
-            .open(&path)?
-            .set_len(len * 85 / 100)?;
-    }
-    fs::write(&stamp, made_from)?;
+        damage::after_compression(&img.damage, &path)
+    })?;
     Ok(path)
 }
 
@@ -669,6 +643,17 @@ fn disk(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// How a guest program is compiled: small, static, without libc (nolibc
+/// stands in), with nothing that varies between builds.
+const GUEST_CFLAGS: &[&str] = &[
+    "-Os",
+    "-s",
+    "-static",
+    "-nostdlib",
+    "-fno-asynchronous-unwind-tables",
+    "-fno-ident",
+];
+
 /// A program from `guest/`: a script as it is (see [`guest_file`]); a `.c`
 /// file compiled static against the kernel's nolibc and UAPI headers, again
 /// only when it or the kernel source changed.
@@ -693,26 +678,19 @@ fn guest_program(ws: &Workspace, arch: &Arch, name: &str) -> Result<PathBuf> {
     };
     // The compiler is an input too: an upgrade builds the program again.
     let version = run(compiler().arg("--version"))?;
-    let key = format!(
-        "{}\n{}\n{}",
-        ws.linux_source()?,
-        content_digest(&[&src, &nolibc])?,
-        String::from_utf8_lossy(&version)
-    );
-    make_unless_made_from(&bin, &key, || {
+    let key = Key::new(KeyKind::GuestProgram)
+        .files("source", &[&src])?
+        .files("nolibc", &[&nolibc])?
+        .bytes("linux source", ws.linux_source()?)
+        .bytes("compiler", version)
+        .bytes("flags", GUEST_CFLAGS.join(" "));
+    unless_made(&bin, &key, || {
         fs::create_dir_all(&dir)?;
         let v = kbuild::main_variant(arch)?;
         kbuild::make(ws, v, &["headers"])?;
         run(compiler()
-            .args([
-                "-Os",
-                "-s",
-                "-static",
-                "-nostdlib",
-                "-fno-asynchronous-unwind-tables",
-                "-fno-ident",
-                "-include",
-            ])
+            .args(GUEST_CFLAGS)
+            .arg("-include")
             .arg(nolibc.join("nolibc.h"))
             .arg("-I")
             .arg(ws.build(v.name).join("usr/include"))
@@ -811,8 +789,12 @@ fn container_image(ws: &Workspace, arch: &Arch) -> Result<PathBuf> {
     let escape = guest_program(ws, arch, "escape.c")?;
     let dir = images_dir(ws, arch);
     let out = dir.join("container-image.tar");
-    let key = content_digest(&[&busybox, &escape])?;
-    make_unless_made_from(&out, &key, || {
+    // Its layout is this module's code.
+    let key = Key::new(KeyKind::ContainerImage)
+        .files("busybox", &[&busybox])?
+        .files("probe", &[&escape])?
+        .bytes("image code", include_str!("image.rs"));
+    unless_made(&out, &key, || {
         let stage = dir.join("container-image");
         let _ = fs::remove_dir_all(&stage);
         let rootfs = stage.join("rootfs");
@@ -882,26 +864,14 @@ fn filler(ws: &Workspace, mib: u32) -> Result<PathBuf> {
 /// A file of `len` incompressible bytes, made once.
 fn sized_file(ws: &Workspace, len: u64) -> Result<PathBuf> {
     let path = ws.images().join(format!("random-{len}.bin"));
-    if fs::metadata(&path).map(|m| m.len()).ok() != Some(len) {
+    let key = Key::new(KeyKind::Filler)
+        .bytes("length", len.to_string())
+        .bytes("generator code", damage::CODE);
+    unless_made(&path, &key, || {
         fs::create_dir_all(ws.images())?;
-        fs::write(&path, random_bytes(usize::try_from(len)?))?;
-    }
+        Ok(fs::write(&path, random_bytes(usize::try_from(len)?))?)
+    })?;
     Ok(path)
-}
-
-/// Deterministic pseudo-random bytes (xorshift64), so images are
-/// reproducible.
-fn random_bytes(len: usize) -> Vec<u8> {
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }
 
 fn copy_exec(from: &Path, to: &Path) -> Result<()> {
@@ -935,23 +905,64 @@ fn generator_dir(ws: &Workspace, img: &Image) -> PathBuf {
     ws.tool_dir().join("generators").join(img.name)
 }
 
+/// What of the host each generator reads beyond its packages' files
+/// (which [`generated_key`] keys by version): its configuration under
+/// /etc, and what it copies from there into the image.
+fn host_configuration(kind: &Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::InitramfsTools => &[
+            "/etc/modprobe.d",
+            "/etc/udev/udev.conf",
+            "/etc/udev/rules.d",
+        ],
+        _ => &[
+            "/etc/dracut.conf",
+            "/etc/dracut.conf.d",
+            "/etc/modprobe.d",
+            "/etc/udev/udev.conf",
+            "/etc/udev/rules.d",
+            "/etc/systemd",
+            "/etc/passwd",
+            "/etc/group",
+            "/etc/os-release",
+        ],
+    }
+}
+
 /// The key of a generated image: what of the kernel it is made from
 /// (`kernel`: its configuration and module lists, not its code), our
-/// configuration and hooks, and every host package: the generators copy
-/// programs and libraries of many (libc6, util-linux, kmod, systemd...),
-/// and which ones is their hooks' choice.
-fn generated_key(ws: &Workspace, img: &Image, kernel: &[&Path]) -> Result<String> {
-    let confdir = generator_dir(ws, img);
-    let made_from = content_digest(&[kernel, &[confdir.as_path()]].concat())?;
+/// configuration and hooks, every host package (the generators copy
+/// programs and libraries of many: libc6, util-linux, kmod, systemd...,
+/// and which ones is their hooks' choice), the host's configuration they
+/// read and the command line that runs them.
+fn generated_key(
+    ws: &Workspace,
+    img: &Image,
+    kernel: &[&Path],
+    tree: &ModulesTree,
+    out: &Path,
+) -> Result<Key> {
     let packages = run(Command::new("dpkg-query").args([
         "-W",
         "-f",
         "${Package}:${Architecture} ${Version} ${db:Status-Abbrev}\n",
     ]))?;
-    Ok(format!(
-        "{made_from}\nhost packages {}",
-        bytes_digest(&packages)
-    ))
+    let mut etc = String::new();
+    for p in host_configuration(&img.kind) {
+        let p = Path::new(p);
+        let digest = if p.exists() {
+            key::files_digest(&[p])?
+        } else {
+            "absent".into()
+        };
+        etc += &format!("{} {digest}\n", p.display());
+    }
+    Ok(Key::new(KeyKind::Generated)
+        .files("kernel", kernel)?
+        .files("our configuration and hooks", &[&generator_dir(ws, img)])?
+        .bytes("host packages", packages)
+        .bytes("host configuration", etc)
+        .bytes("command line", generator_script(ws, img, tree, out)))
 }
 
 /// An initramfs made by a distribution's generator for the
@@ -965,6 +976,17 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
     let build = ws.build(v.name);
     let dir = images_dir(ws, arch);
     let out = dir.join(format!("{}.img", img.name));
+    let release = fs::read_to_string(build.join("include/config/kernel.release"))?;
+    let release = release.trim();
+    // The kernel's modules (none are configured, so this is the lists and
+    // the depmod files), staged once per kernel.
+    let stage = dir.join(format!("{}-stage", v.name));
+    let modules = stage.join("lib/modules");
+    let tree = ModulesTree {
+        release,
+        modules: &modules,
+        config: &build.join(".config"),
+    };
     let key = generated_key(
         ws,
         img,
@@ -974,13 +996,10 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
             &build.join("modules.builtin"),
             &build.join("modules.builtin.modinfo"),
         ],
+        &tree,
+        &out,
     )?;
-    make_unless_made_from(&out, &key, || {
-        let release = fs::read_to_string(build.join("include/config/kernel.release"))?;
-        let release = release.trim();
-        // The kernel's modules (none are configured, so this is the lists
-        // and the depmod files), staged once per kernel.
-        let stage = dir.join(format!("{}-stage", v.name));
+    unless_made(&out, &key, || {
         let _ = fs::remove_dir_all(&stage);
         fs::create_dir_all(&stage)?;
         kbuild::make(ws, v, &["modules"])?;
@@ -997,11 +1016,6 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
                 ],
             )
         })?;
-        let tree = ModulesTree {
-            release,
-            modules: &stage.join("lib/modules"),
-            config: &build.join(".config"),
-        };
         make_generated(ws, img, &tree, &out)
     })?;
     Ok(out)
@@ -1019,35 +1033,29 @@ pub fn generated_for(
 ) -> Result<PathBuf> {
     let out = dir.join(format!("{}.img", img.name));
     let lists = tree.modules.join(tree.release);
-    let key = format!(
-        "release {}\n{}",
-        tree.release,
-        generated_key(
-            ws,
-            img,
-            &[
-                tree.config,
-                &lists.join("modules.order"),
-                &lists.join("modules.builtin"),
-                &lists.join("modules.builtin.modinfo"),
-            ],
-        )?
-    );
-    make_unless_made_from(&out, &key, || make_generated(ws, img, tree, &out))?;
+    let key = generated_key(
+        ws,
+        img,
+        &[
+            tree.config,
+            &lists.join("modules.order"),
+            &lists.join("modules.builtin"),
+            &lists.join("modules.builtin.modinfo"),
+        ],
+        tree,
+        &out,
+    )?;
+    unless_made(&out, &key, || make_generated(ws, img, tree, &out))?;
     Ok(out)
 }
 
-/// Runs an image's generator for the kernel `tree` into `out`, in a
-/// private mount namespace in which the kernel's modules and config are
-/// at `/lib/modules/<release>` and `/boot/config-<release>`, where both
-/// tools look, so nothing of the host's is touched.
-fn make_generated(ws: &Workspace, img: &Image, tree: &ModulesTree, out: &Path) -> Result<()> {
+/// The shell command that runs an image's generator for the kernel `tree`
+/// into `out`, in a private mount namespace in which the kernel's modules
+/// and config are at `/lib/modules/<release>` and `/boot/config-<release>`,
+/// where both tools look, so nothing of the host's is touched.
+fn generator_script(ws: &Workspace, img: &Image, tree: &ModulesTree, out: &Path) -> String {
     let release = tree.release;
     let confdir = generator_dir(ws, img);
-    let boot = out.with_extension("boot");
-    let _ = fs::remove_dir_all(&boot);
-    fs::create_dir_all(&boot)?;
-    fs::copy(tree.config, boot.join(format!("config-{release}")))?;
     let generate = match img.kind {
         Kind::InitramfsTools => format!(
             "mkinitramfs -d {} -c gzip -o {} {release}",
@@ -1062,20 +1070,29 @@ fn make_generated(ws: &Workspace, img: &Image, tree: &ModulesTree, out: &Path) -
             out.display()
         ),
     };
+    // A distribution's package ships no modules.dep (its postinst makes
+    // it): depmod, where the tree lacks one, writes it into the tree.
+    format!(
+        "mount --make-rprivate / && \\
+         mount --bind {modules} /lib/modules && mount --bind {boot} /boot && \\
+         {{ [ -e /lib/modules/{release}/modules.dep ] || depmod {release}; }} && {generate}",
+        modules = tree.modules.display(),
+        boot = out.with_extension("boot").display(),
+    )
+}
+
+/// Runs an image's generator ([`generator_script`]).
+fn make_generated(ws: &Workspace, img: &Image, tree: &ModulesTree, out: &Path) -> Result<()> {
+    let boot = out.with_extension("boot");
+    let _ = fs::remove_dir_all(&boot);
+    fs::create_dir_all(&boot)?;
+    fs::copy(tree.config, boot.join(format!("config-{}", tree.release)))?;
     // /boot and /lib/modules may be missing on a container host; the
     // mounts below need them as mount points.
     for point in ["/boot", "/lib/modules"] {
         fs::create_dir_all(point)?;
     }
-    // A distribution's package ships no modules.dep (its postinst makes
-    // it): depmod, where the tree lacks one, writes it into the tree.
-    let script = format!(
-        "mount --make-rprivate / && \\
-         mount --bind {modules} /lib/modules && mount --bind {boot} /boot && \\
-         {{ [ -e /lib/modules/{release}/modules.dep ] || depmod {release}; }} && {generate}",
-        modules = tree.modules.display(),
-        boot = boot.display(),
-    );
+    let script = generator_script(ws, img, tree, out);
     run(Command::new("unshare")
         .args(["-m", "sh", "-c", &script])
         .env(

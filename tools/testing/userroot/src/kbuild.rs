@@ -19,11 +19,10 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::{self, Toolchain, Variant};
+use crate::error::Result;
+use crate::key::{self, unless_made, Key, Kind, Stamp};
 use crate::qemu::Arch;
-use crate::workspace::{
-    content_digest, elapsed, make_unless_made_from, phase, run, step, Workspace,
-};
-use crate::Result;
+use crate::workspace::{elapsed, phase, run, step, Workspace};
 
 /// How often a long build says it is still going.
 const PROGRESS: Duration = Duration::from_secs(60);
@@ -90,19 +89,21 @@ pub fn build(ws: &Workspace, v: &Variant, embedded: Option<&Embedded>) -> Result
     let image = dir.join(v.arch.kernel_image);
     // What the kernel is built from, but for the source tree's files, whose
     // timestamps are compared with the stamp's (see [`unchanged_since`]).
-    let key = format!(
-        "{}\n{}\n{}\n{}",
-        fs::read_to_string(dir.join("userroot.config"))?,
-        ws.linux_source()?,
-        toolchain(v.toolchain)?,
-        match &builtin {
-            Some(input) => content_digest(&[input])?,
-            None => String::new(),
-        }
-    );
-    let stamp = dir.join(BUILT_STAMP);
-    let same_key = fs::read_to_string(&stamp).ok().as_deref() == Some(key.as_str());
-    if image.exists() && same_key && unchanged_since(&ws.tree(), &stamp)? {
+    let key = Key::new(Kind::Kernel)
+        .files("configuration", &[&dir.join(".config")])?
+        .bytes("linux source", ws.linux_source()?)
+        .bytes("toolchain", toolchain(v.toolchain)?)
+        .bytes("make line", make_line(v.arch, v.toolchain))
+        .bytes(
+            "built-in initramfs",
+            match &builtin {
+                Some(input) => key::files_digest(&[input])?,
+                None => String::new(),
+            },
+        )
+        .text()?;
+    let stamp = Stamp::at(dir.join(BUILT_STAMP));
+    if image.exists() && stamp.holds(&key) && unchanged_since(&ws.tree(), stamp.path())? {
         phase(
             &format!("kernel {}", v.name),
             start,
@@ -116,7 +117,7 @@ pub fn build(ws: &Workspace, v: &Variant, embedded: Option<&Embedded>) -> Result
     // Written after the build, so its time is later than every source the
     // build read; any other make in the directory removes it (see
     // [`with_build_dir`]).
-    fs::write(&stamp, key)?;
+    stamp.write(&key)?;
     let what = if mtime(&image) == before {
         "reused"
     } else {
@@ -134,31 +135,64 @@ pub fn build(ws: &Workspace, v: &Variant, embedded: Option<&Embedded>) -> Result
 fn configure(ws: &Workspace, v: &Variant, extra: &str) -> Result<bool> {
     let dir = ws.build(v.name);
     let wanted = config::wanted(ws, v, extra)?;
-    let key = format!(
-        "{wanted}# toolchain: {}\n{}",
-        v.toolchain.name(),
-        toolchain(v.toolchain)?
-    );
-    let stamp = dir.join("userroot.config");
-    if dir.join(".config").exists() && fs::read_to_string(&stamp).ok().as_ref() == Some(&key) {
+    let key = Key::new(Kind::Configuration)
+        .bytes("fragments", &wanted)
+        .bytes("kconfig files", kconfig_digest(&ws.tree())?)
+        .bytes("toolchain", toolchain(v.toolchain)?)
+        .bytes("make line", make_line(v.arch, v.toolchain))
+        .bytes("configuration code", config::CODE)
+        .text()?;
+    let stamp = Stamp::at(dir.join("userroot.config"));
+    if dir.join(".config").exists() && stamp.holds(&key) {
         return Ok(false);
     }
     step(&format!(
-        "configuring kernel '{}' ({}, {}): tinyconfig + {}",
+        "configuring kernel '{}' ({}, {}): tinyconfig + {} ({})",
         v.name,
         v.arch.name,
         v.toolchain.name(),
-        config::fragments(v).join(" + ")
+        config::fragments(v).join(" + "),
+        stamp.changed(&key)
     ));
     fs::create_dir_all(&dir)?;
     // The stamp goes only after every step succeeded: an interrupted run
     // configures again rather than trust a half-made .config.
-    let _ = fs::remove_file(&stamp);
+    stamp.forget();
     from_scratch(ws, v.name, v, &wanted)?;
     config::check(&dir.join(".config"), &wanted)?;
     same_as_from_scratch(ws, v, &wanted)?;
-    fs::write(&stamp, &key)?;
+    stamp.write(&key)?;
     Ok(true)
+}
+
+/// A digest of what Kconfig reads besides the fragments: every `Kconfig*`
+/// file of the tree and the scripts it runs to ask the toolchain
+/// (`scripts/Kconfig.include` and its neighbours).
+fn kconfig_digest(tree: &Path) -> Result<String> {
+    fn collect(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
+        for e in fs::read_dir(dir)? {
+            let e = e?;
+            let kind = e.file_type()?;
+            if kind.is_dir() {
+                collect(&e.path(), found)?;
+            } else if kind.is_file() && e.file_name().to_string_lossy().starts_with("Kconfig") {
+                found.push(e.path());
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    collect(tree, &mut files)?;
+    for e in fs::read_dir(tree.join("scripts"))? {
+        let e = e?;
+        if e.file_type()?.is_file() {
+            files.push(e.path());
+        }
+    }
+    files.sort();
+    files.dedup();
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    key::files_digest(&paths)
 }
 
 /// tinyconfig, the merged fragments, olddefconfig: the same steps in a
@@ -332,16 +366,17 @@ pub fn kselftest(ws: &Workspace, arch: &Arch) -> Result<PathBuf> {
     let out = ws
         .build(v.name)
         .join("kselftest/filesystems/pivot_root/pivot_root_test");
-    let cc = run(Command::new(selftest_cc(arch)).arg("--version"))?;
-    let key = format!(
-        "{}\n{}\n{}",
-        ws.linux_source()?,
-        content_digest(&[&ws
-            .tree()
-            .join("tools/testing/selftests/filesystems/pivot_root")])?,
-        String::from_utf8_lossy(&cc)
-    );
-    make_unless_made_from(&out, &key, || {
+    let key = Key::new(Kind::Kselftest)
+        .bytes("linux source", ws.linux_source()?)
+        .files(
+            "test sources",
+            &[&ws
+                .tree()
+                .join("tools/testing/selftests/filesystems/pivot_root")],
+        )?
+        .bytes("compiler", selftest_cc_version(arch)?)
+        .bytes("make line", kselftest_make_line(arch).join(" "));
+    unless_made(&out, &key, || {
         make(ws, v, &["headers"])?;
         with_build_dir(ws, v.name, |work| kselftest_in(&ws.tree(), work, arch)).map(|_| ())
     })?;
@@ -370,20 +405,10 @@ pub fn main_variant(arch: &Arch) -> Result<&'static Variant> {
 pub fn kselftest_in(tree: &Path, out: &Path, arch: &Arch) -> Result<PathBuf> {
     let log = out.join("userroot-kselftest.log");
     let file = File::create(&log)?;
-    let mut cmd = Command::new("make");
-    cmd.arg("-C")
+    let status = inherit_only_what_is_needed(Command::new("make").arg("-C"))
         .arg(tree.join("tools/testing/selftests"))
         .arg(format!("O={}", out.display()))
-        .arg(format!("ARCH={}", arch.name))
-        .args(["TARGETS=filesystems/pivot_root", "LDFLAGS=-static"]);
-    if arch.name != "x86_64" {
-        cmd.arg(format!("CROSS_COMPILE={}-", arch.triple));
-    }
-    cmd.arg(format!("CC={}", selftest_cc(arch)));
-    let status = cmd
-        .env_remove("MAKEFLAGS")
-        .env_remove("MFLAGS")
-        .env_remove("MAKELEVEL")
+        .args(kselftest_make_line(arch))
         .stdin(Stdio::null())
         .stdout(file.try_clone()?)
         .stderr(file)
@@ -392,6 +417,62 @@ pub fn kselftest_in(tree: &Path, out: &Path, arch: &Arch) -> Result<PathBuf> {
         return Err(format!("building the kselftest failed; log: {}", log.display()).into());
     }
     Ok(out.join("kselftest/filesystems/pivot_root/pivot_root_test"))
+}
+
+/// The version of the kselftest's compiler, for keys.
+pub fn selftest_cc_version(arch: &Arch) -> Result<String> {
+    let out = run(Command::new(selftest_cc(arch)).arg("--version"))?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// The kselftest's make variables but for its output directory.
+fn kselftest_make_line(arch: &Arch) -> Vec<String> {
+    let mut line = vec![
+        format!("ARCH={}", arch.name),
+        "TARGETS=filesystems/pivot_root".into(),
+        "LDFLAGS=-static".into(),
+    ];
+    if arch.name != "x86_64" {
+        line.push(format!("CROSS_COMPILE={}-", arch.triple));
+    }
+    line.push(format!("CC={}", selftest_cc(arch)));
+    line
+}
+
+/// What a make of ours inherits from the runner's environment: where
+/// programs are and rustup's choice of toolchain, whose versions are in
+/// every key (see [`toolchain`]). Nothing else: `KCFLAGS`, `KRUSTFLAGS`,
+/// `CFLAGS` and the like would change what is built without changing a
+/// key, and `MAKEFLAGS` would pass `make test`'s own variables down.
+const INHERITED: &[&str] = &[
+    "PATH",
+    "HOME",
+    "TMPDIR",
+    "RUSTUP_HOME",
+    "RUSTUP_TOOLCHAIN",
+    "CARGO_HOME",
+];
+
+/// Clears `cmd`'s environment but for [`INHERITED`].
+fn inherit_only_what_is_needed(cmd: &mut Command) -> &mut Command {
+    cmd.env_clear();
+    for var in INHERITED {
+        if let Some(value) = std::env::var_os(var) {
+            cmd.env(var, value);
+        }
+    }
+    cmd
+}
+
+/// The make line of a kernel build but for its directories, targets and
+/// job count, which change nothing that is built: a key's input.
+pub fn make_line(arch: &Arch, tc: Toolchain) -> String {
+    format!(
+        "make ARCH={} {} (environment: {} only)",
+        arch.name,
+        toolchain_args(tc, arch).join(" "),
+        INHERITED.join(" ")
+    )
 }
 
 /// Checks the Rust toolchain before the first build; its message names the
@@ -506,8 +587,7 @@ pub fn make_in(
     let log = File::create(&log_path)?;
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get() + 1);
     let start = Instant::now();
-    let mut child = Command::new("make")
-        .arg("-C")
+    let mut child = inherit_only_what_is_needed(Command::new("make").arg("-C"))
         .arg(tree)
         .arg(format!("O={}", dir.display()))
         .arg(format!("ARCH={}", arch.name))
@@ -516,18 +596,13 @@ pub fn make_in(
         .env("CCACHE_DIR", ws.cache.join("ccache"))
         .env("CCACHE_BASEDIR", &ws.cache)
         .env("CCACHE_NOHASHDIR", "1")
-        // Not depend mode (CCACHE_DEPEND): ccache 4.7 does not look for
-        // `.incbin` there, and served a piggy.o holding an older kernel
-        // (arch/x86/boot/compressed/piggy.S includes the compressed
-        // vmlinux by `.incbin`; its text changes only with the sizes).
-        // Direct mode preprocesses on a miss, sees the `.incbin` and does
-        // not cache such an object.
-        .env_remove("CCACHE_DEPEND")
+        // Not depend mode (CCACHE_DEPEND is not inherited): ccache 4.7
+        // does not look for `.incbin` there, and served a piggy.o holding
+        // an older kernel (arch/x86/boot/compressed/piggy.S includes the
+        // compressed vmlinux by `.incbin`; its text changes only with the
+        // sizes). Direct mode preprocesses on a miss, sees the `.incbin`
+        // and does not cache such an object.
         .env("CCACHE_MAXSIZE", "8G")
-        // `make test ARCH=arm64 T=x` would pass its variables down.
-        .env_remove("MAKEFLAGS")
-        .env_remove("MFLAGS")
-        .env_remove("MAKELEVEL")
         .args(targets)
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

@@ -6,9 +6,10 @@
 use std::path::PathBuf;
 
 use crate::config::Variant;
+use crate::error::Result;
 use crate::kbuild::{self, Embedded};
 use crate::workspace::Workspace;
-use crate::{image, series, Result};
+use crate::{image, series};
 
 /// Builds (or reuses) the kernel of `v` and returns its image.
 pub fn image_of(ws: &Workspace, v: &Variant) -> Result<PathBuf> {

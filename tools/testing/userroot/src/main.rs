@@ -8,16 +8,20 @@
 //! [`qemu`] (boot), [`parser`] (serial log), [`printer`] (TAP). No module
 //! imports one that imports it back.
 //! The boot scenarios are data, in [`scenarios`]; style and build checks
-//! are in [`gates`].
+//! are in [`gates`]. Whatever the cache keeps is keyed one way, by [`key`];
+//! every module's error type is [`error`]'s.
 
 mod bench;
 mod compare;
 mod config;
+mod damage;
 mod debian;
+mod error;
 mod gates;
 mod image;
 mod kbuild;
 mod kernels;
+mod key;
 mod parser;
 mod printer;
 mod qemu;
@@ -31,21 +35,7 @@ use std::process::ExitCode;
 
 use workspace::Workspace;
 
-/// Errors carry a message for the user; there is nothing to recover.
-pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
-
-/// The error of a check that could not run here, and why (no network and
-/// nothing cached): a TAP `# SKIP`, not a failure.
-#[derive(Debug)]
-pub struct Skip(pub String);
-
-impl std::fmt::Display for Skip {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Skip {}
+use error::Result;
 
 const USAGE: &str = "\
 usage: userroot COMMAND [ARGS]

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::Result;
+use crate::error::Result;
 
 /// What differs between architectures, for kbuild and for QEMU.
 #[derive(Debug)]

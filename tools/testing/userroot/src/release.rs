@@ -17,9 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::config::{self, Toolchain};
+use crate::error::{Result, Skip};
+use crate::key::{Key, Kind, Stamp};
 use crate::qemu::{Arch, ARM64, X86_64};
-use crate::workspace::{content_digest, run, stable_digest, step, unless_passed_before, Workspace};
-use crate::{debian, kbuild, series, tree, Result, Skip};
+use crate::workspace::{run, step, unless_passed_before, Workspace};
+use crate::{debian, kbuild, series, tree};
 
 /// Where the release lives in the repository.
 pub const DIR: &str = "release/6.12.y";
@@ -319,13 +321,15 @@ fn differs_from_tested(ws: &Workspace, dir: &Path) -> Result<Vec<String>> {
 /// `patch -p1`, the fragment merged into each architecture's defconfig
 /// keeps every line through `olddefconfig`, with GCC and with LLVM.
 pub fn applies_debian12(ws: &Workspace) -> Result<Vec<String>> {
-    let key = format!(
-        "{}\n{}\n{}\n{}\n{}",
-        content_digest(&[&ws.repo.join(DIR)])?,
-        ws.linux_source()?,
-        kbuild::toolchain(Toolchain::Gcc)?,
-        kbuild::toolchain(Toolchain::Llvm)?,
-        stable_digest(CHECKS.as_bytes())
+    let key = Key::new(Kind::Gate).bytes("check", CHECKS).bytes(
+        "inputs",
+        format!(
+            "{}\n{}\n{}\n{}",
+            crate::key::files_digest(&[&ws.repo.join(DIR)])?,
+            ws.linux_source()?,
+            kbuild::toolchain(Toolchain::Gcc)?,
+            kbuild::toolchain(Toolchain::Llvm)?,
+        ),
     );
     unless_passed_before(ws, "release-applies-debian12", &key, || {
         applies_debian12_now(ws)
@@ -405,13 +409,17 @@ pub fn applies_debian13(ws: &Workspace) -> Result<Vec<String>> {
         ))
     })?;
     let files = work(ws).join("debian13-files");
-    let stamp = files.join(".userroot-package");
+    let stamp = Stamp::at(files.join(".userroot-package"));
     let touched = series::get(ws)?.touched.clone();
-    let key = format!("{package}\n{}", touched.join("\n"));
-    if fs::read_to_string(&stamp).ok().as_deref() != Some(key.as_str()) {
+    let key = Key::new(Kind::Debian13Files)
+        .bytes("package", &package)
+        .bytes("files", touched.join("\n"))
+        .text()?;
+    if !stamp.holds(&key) {
         step(&format!(
             "release: unpacking the series' files of {package}"
         ));
+        stamp.forget();
         // Only the files Debian 13's tree has: new files are the series'.
         let listed = run(Command::new("tar").arg("-tf").arg(&tarball))?;
         let listed = String::from_utf8_lossy(&listed);
@@ -421,7 +429,7 @@ pub fn applies_debian13(ws: &Workspace) -> Result<Vec<String>> {
             .cloned()
             .collect();
         debian::extract_from_orig(&tarball, &present, &files)?;
-        fs::write(&stamp, &key)?;
+        stamp.write(&key)?;
     }
     let release = ws.repo.join(DIR);
     let mut failures = Vec::new();

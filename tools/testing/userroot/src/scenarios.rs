@@ -9,6 +9,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::config;
+use crate::error::Result;
 use crate::gates;
 use crate::image;
 use crate::kernels;
@@ -16,7 +17,6 @@ use crate::parser::{self, Report};
 use crate::printer::Tap;
 use crate::qemu::{self, Accel, Boot, Booted};
 use crate::workspace::{phase, phase_secs, phases, step, Workspace};
-use crate::Result;
 
 /// One boot and what it must show.
 pub struct Scenario {
@@ -1738,7 +1738,7 @@ pub fn run_all(ws: &Workspace, pattern: Option<&str>, arch: Option<&str>) -> Res
         phase(&format!("gate {}", gate.name), start, "run");
         match result {
             Ok(failures) => tap.result(gate.name, &failures, "gate"),
-            Err(e) => match e.downcast_ref::<crate::Skip>() {
+            Err(e) => match e.downcast_ref::<crate::error::Skip>() {
                 Some(why) => tap.skip(gate.name, &why.0),
                 None => tap.result(gate.name, &[e.to_string()], "gate"),
             },

@@ -18,17 +18,17 @@
 //! nothing changed. An interrupted run leaves a note that the next one
 //! reads to do the same.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::BTreeMap;
 use std::fs;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use crate::error::Result;
+use crate::key::{Key, Kind, Stamp};
 use crate::tree;
 use crate::workspace::{run, step, Workspace};
-use crate::{config, kbuild, Result};
+use crate::{config, kbuild};
 
 /// What one patch of the series takes from the checkout.
 pub enum Part {
@@ -520,6 +520,8 @@ pub fn git(ws: &Workspace, _s: &Series) -> Result<Git> {
 /// The kernel configuration every commit is built with: the variant that
 /// compiles every line of the feature, KUnit suite included.
 const BUILD_VARIANT: &str = config::FULL_VARIANT;
+/// This module's text: how a commit is built and what is kept of it.
+const CODE: &str = include_str!("series.rs");
 /// The build directory of the series' commits.
 const BUILD_DIR: &str = "series";
 /// The build directory of their `W=1` builds.
@@ -564,9 +566,8 @@ pub fn build_all(ws: &Workspace) -> Result<&'static [CommitBuild]> {
     let v = config::variant(BUILD_VARIANT)?;
     kbuild::build(ws, v, None)?;
     let config = fs::read(ws.build(v.name).join(".config"))?;
-    let salt = kbuild::toolchain(v.toolchain)? + &ws.linux_source()?;
     let mut borrowed = false;
-    let built = build_each(ws, series, &git, v, &config, &salt, &mut borrowed);
+    let built = build_each(ws, series, &git, v, &config, &mut borrowed);
     if borrowed {
         tree::give_back(ws)?;
     }
@@ -582,7 +583,6 @@ fn build_each(
     git: &Git,
     v: &config::Variant,
     config: &[u8],
-    salt: &str,
     borrowed: &mut bool,
 ) -> Result<Vec<CommitBuild>> {
     let results = root(ws).join("results");
@@ -590,21 +590,35 @@ fn build_each(
     let mut builds = Vec::new();
     for (i, commit) in series.commits.iter().enumerate() {
         let title = git.run(&["log", "-1", "--format=%h %s", commit])?;
-        let key = {
-            let mut h = DefaultHasher::new();
-            git.run(&["rev-parse", &format!("{commit}^{{tree}}")])?
-                .hash(&mut h);
-            config.hash(&mut h);
-            salt.hash(&mut h);
-            results.join(format!("{:016x}", h.finish()))
-        };
+        // Everything a commit's build reads but the tree's timestamps: a
+        // result is the commit's, whatever was built before it.
+        let key = Key::new(Kind::SeriesBuild)
+            .bytes(
+                "commit",
+                git.run(&["rev-parse", &format!("{commit}^{{tree}}")])?,
+            )
+            .bytes("configuration", config)
+            .bytes("toolchain", kbuild::toolchain(v.toolchain)?)
+            .bytes("kselftest compiler", kbuild::selftest_cc_version(v.arch)?)
+            .bytes("linux source", ws.linux_source()?)
+            .bytes("make line", kbuild::make_line(v.arch, v.toolchain))
+            .bytes("series code", CODE);
+        let result = results.join(key.digest()?);
+        let stamp = Stamp::of(&result);
+        let key = key.text()?;
         // The base's kernel is kept beside its result: the unpatched
         // kernel the scenarios boot as stock.
-        let image = (i == 0).then(|| unpatched_files(&key));
-        let text = match fs::read_to_string(&key) {
-            Ok(text) if image.as_ref().is_none_or(|(i, c)| i.exists() && c.exists()) => text,
+        let image = (i == 0).then(|| unpatched_files(&result));
+        let kept = if stamp.holds(&key) {
+            fs::read_to_string(&result).ok()
+        } else {
+            None
+        };
+        let text = match kept {
+            Some(text) if image.as_ref().is_none_or(|(i, c)| i.exists() && c.exists()) => text,
             _ => {
                 step(&format!("series: building {title}"));
+                stamp.forget();
                 if !*borrowed {
                     tree::borrow(ws, &series.touched)?;
                     *borrowed = true;
@@ -626,7 +640,8 @@ fn build_each(
                     // anything, and the next run tries again.
                     Ok(w1) => {
                         let text = format!("ok\n{}", w1.join("\n"));
-                        fs::write(&key, &text)?;
+                        fs::write(&result, &text)?;
+                        stamp.write(&key)?;
                         text
                     }
                     Err(e) => format!("failed: {}", e.to_string().replace('\n', "\n# ")),

@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
-use crate::workspace::{bytes_digest, run, step, Workspace};
-use crate::Result;
+use crate::error::Result;
+use crate::key::{self, Key, Kind, Stamp};
+use crate::workspace::{run, step, Workspace};
 
 /// Debian's kernel source package and the tarball it installs. Its
 /// version moves with Debian's updates: the project's patches are made
@@ -162,8 +163,11 @@ fn ensure_pristine(ws: &Workspace) -> Result<String> {
     let pkg = run(Command::new("dpkg-query").args(["-W", "-f=${Version}", PACKAGE]))
         .map_err(|_| format!("{PACKAGE} is not installed: run `make setup`"))?;
     let pkg = String::from_utf8_lossy(&pkg).into_owned();
-    let stamp = ws.pristine().join(STAMP);
-    if read_opt(&stamp).as_deref() != Some(pkg.as_bytes()) {
+    let stamp = Stamp::at(ws.pristine().join(STAMP));
+    let key = Key::new(Kind::Pristine)
+        .bytes("package version", &pkg)
+        .text()?;
+    if !stamp.holds(&key) {
         step(&format!(
             "unpacking {PACKAGE} {pkg} into {}",
             ws.pristine().display()
@@ -175,7 +179,7 @@ fn ensure_pristine(ws: &Workspace) -> Result<String> {
         run(Command::new("tar")
             .args(["-xf", TARBALL, "--strip-components=1", "-C"])
             .arg(ws.pristine()))?;
-        fs::write(&stamp, &pkg)?;
+        stamp.write(&key)?;
     }
     let version = version(ws)?;
     fs::write(
@@ -372,7 +376,7 @@ pub fn give_back(ws: &Workspace) -> Result<()> {
 /// A file's content as a word for the tree-borrowed note (`-` for none).
 fn digest_of(content: Option<&[u8]>) -> String {
     match content {
-        Some(c) => bytes_digest(c),
+        Some(c) => key::digest(c),
         None => "-".into(),
     }
 }

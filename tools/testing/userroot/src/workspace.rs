@@ -7,7 +7,8 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use crate::Result;
+use crate::error::Result;
+use crate::key::{Key, Stamp};
 
 /// The checkout and the cache.
 pub struct Workspace {
@@ -261,93 +262,29 @@ pub fn phases() -> Vec<String> {
     PHASES.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-/// FNV-1a, 64 bits: a digest that stays the same across Rust releases
-/// (`DefaultHasher` does not promise to), for keys kept in the cache.
-pub fn stable_digest(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
-}
-
-/// Runs a check unless it passed before with the same `key`, the text of
-/// every input it reads; only a pass is kept (a failure may come from
-/// anything, and runs again). Says so in a line when it skips.
+/// Runs a check unless it passed before with the same `key` (of kind
+/// [`Kind::Gate`]: the check's own logic and the text of every input it
+/// reads); only a pass is kept (a failure may come from anything, and runs
+/// again). Says so in a line when it skips.
 pub fn unless_passed_before(
     ws: &Workspace,
     name: &str,
-    key: &str,
+    key: &Key,
     check: impl FnOnce() -> Result<Vec<String>>,
 ) -> Result<Vec<String>> {
-    let dir = ws.cache.join("gates");
-    let passed = dir.join(format!("{name}-{}", stable_digest(key.as_bytes())));
-    if passed.exists() {
+    let passed = Stamp::at(
+        ws.cache
+            .join("gates")
+            .join(format!("{name}-{}", key.digest()?)),
+    );
+    let text = key.text()?;
+    if passed.holds(&text) {
         println!("# {name}: passed before with the same inputs");
         return Ok(Vec::new());
     }
     let failures = check()?;
     if failures.is_empty() {
-        std::fs::create_dir_all(&dir)?;
-        std::fs::write(&passed, key)?;
+        passed.write(&text)?;
     }
     Ok(failures)
-}
-
-/// A digest of bytes, as a word for a key or a note.
-pub fn bytes_digest(bytes: &[u8]) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut h);
-    format!("{:016x}", h.finish())
-}
-
-/// A digest of what files hold (a directory: every file under it, in
-/// order, with its name), to key what is made from them. Contents, not
-/// timestamps: a fresh clone's files are new but no change.
-pub fn content_digest(paths: &[&Path]) -> Result<String> {
-    use std::hash::{Hash, Hasher};
-    fn add(p: &Path, h: &mut std::collections::hash_map::DefaultHasher) -> Result<()> {
-        if p.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)?
-                .map(|e| e.map(|e| e.path()))
-                .collect::<std::io::Result<_>>()?;
-            entries.sort();
-            for e in entries {
-                e.file_name().hash(h);
-                add(&e, h)?;
-            }
-        } else {
-            std::fs::read(p)
-                .map_err(|e| format!("{}: {e}", p.display()))?
-                .hash(h);
-        }
-        Ok(())
-    }
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    for p in paths {
-        add(p, &mut h)?;
-    }
-    Ok(format!("{:016x}", h.finish()))
-}
-
-/// Calls `make` to make `out` unless `out` exists and was made from the
-/// same `key` (kept beside it as `<out>.key`). Returns whether it made it.
-pub fn make_unless_made_from(
-    out: &Path,
-    key: &str,
-    make: impl FnOnce() -> Result<()>,
-) -> Result<bool> {
-    let mut stamp = out.as_os_str().to_owned();
-    stamp.push(".key");
-    let stamp = PathBuf::from(stamp);
-    if out.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(key) {
-        return Ok(false);
-    }
-    // Gone first: an interrupted make leaves no stamp to trust.
-    let _ = std::fs::remove_file(&stamp);
-    make()?;
-    std::fs::write(&stamp, key)?;
-    Ok(true)
 }
