@@ -49,6 +49,8 @@ pub enum Check {
     Logs(&'static str),
     /// The kernel log lacks this text.
     NotLogs(&'static str),
+    /// The kernel log has these texts, each after the one before.
+    LogsInOrder(&'static [&'static str]),
     /// The kernel lines of the boot path (see [`BOOT_PATH`]), levels
     /// included, are the other scenario's, but for one line starting with
     /// each of the first list here and one starting with each of the second
@@ -635,16 +637,35 @@ pub const SCENARIOS: &[Scenario] = &[
         ],
         ..EXTERNAL
     },
+    // initcall_debug shows where the unpacking ran: inside the
+    // populate_rootfs initcall (PID 1), or in an async worker after it
+    // returned (one CPU and no preemption: PID 1 prints its return first).
     Scenario {
         name: "async-0",
-        about: "initramfs_async=0: the user root as with async unpacking",
-        cmdline: "initramfs_async=0",
+        about: "initramfs_async=0: the user root as with async unpacking, made inside the initcall",
+        cmdline: "initramfs_async=0 initcall_debug ignore_loglevel",
+        checks: &[
+            USER_ROOT,
+            &[Check::LogsInOrder(&[
+                "calling  populate_rootfs",
+                "initramfs: / is a user root",
+                "initcall populate_rootfs",
+            ])],
+        ],
         ..EXTERNAL
     },
     Scenario {
         name: "async-1",
-        about: "initramfs_async=1: the user root",
-        cmdline: "initramfs_async=1",
+        about: "initramfs_async=1: the user root, made after the initcall returned",
+        cmdline: "initramfs_async=1 initcall_debug ignore_loglevel",
+        checks: &[
+            USER_ROOT,
+            &[Check::LogsInOrder(&[
+                "calling  populate_rootfs",
+                "initcall populate_rootfs",
+                "initramfs: / is a user root",
+            ])],
+        ],
         ..EXTERNAL
     },
     Scenario {
@@ -1901,6 +1922,16 @@ fn check(s: &Scenario, out: &Outcome, twins: &BTreeMap<&str, Option<Report>>) ->
             Check::NotLogs(line) => log
                 .contains(line)
                 .then(|| format!("kernel log has {line:?}")),
+            Check::LogsInOrder(texts) => {
+                let mut at = 0;
+                texts.iter().find_map(|t| match log[at..].find(t) {
+                    Some(i) => {
+                        at += i + t.len();
+                        None
+                    }
+                    None => Some(format!("kernel log lacks {t:?} in the order {texts:?}")),
+                })
+            }
             Check::LogAsTwin(twin, ..)
             | Check::SameAs(_, twin)
             | Check::Differs(_, twin)
