@@ -355,13 +355,27 @@ fn generators(ws: &Workspace, boots: usize, out: &Path, report: &mut String) -> 
                     timeout: TIMEOUT,
                     icount: false,
                 };
-                qemu::boot(Accel::Tcg, &boot)?;
+                let booted = qemu::boot(Accel::Tcg, &boot)?;
                 let report = parser::parse(&String::from_utf8_lossy(&fs::read(&log)?));
-                match report
+                let figure = report
                     .get("mem_available_kb")
-                    .and_then(|v| v.parse::<f64>().ok())
-                {
-                    Some(kb) if report.get("init") == Some("/sbin/init") => samples.push(kb),
+                    .and_then(|v| v.parse::<f64>().ok());
+                match figure {
+                    _ if booted.timed_out => {
+                        eprintln!("bench: timed out; log: {}", log.display());
+                        ok = false;
+                    }
+                    _ if !report.trouble.is_empty() => {
+                        eprintln!(
+                            "bench: kernel trouble in {}: {:?}",
+                            log.display(),
+                            report.trouble
+                        );
+                        ok = false;
+                    }
+                    Some(kb) if kb > 0.0 && report.get("init") == Some("/sbin/init") => {
+                        samples.push(kb)
+                    }
                     _ => {
                         eprintln!("bench: no figure in {}", log.display());
                         ok = false;

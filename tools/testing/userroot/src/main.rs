@@ -67,7 +67,11 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("userroot: error: {e}");
+            let text = match Workspace::discover() {
+                Ok(ws) => ws.explain(e.as_ref()),
+                Err(_) => e.to_string(),
+            };
+            eprintln!("userroot: error: {text}");
             ExitCode::FAILURE
         }
     }
@@ -81,6 +85,17 @@ fn run(args: &[String]) -> Result<bool> {
         Some("list" | "-h" | "--help" | "help") | None => None,
         Some(_) => Some(ws.lock()?),
     };
+    // What a boot needs, said before anything is built.
+    let boots_on: &[&qemu::Arch] = match arg(0) {
+        Some("test") => &[&qemu::X86_64, &qemu::ARM64],
+        Some("run") => &[&qemu::X86_64],
+        Some("bench" | "compare") => &[arch_of(arch_and_rest(&args[1..])?.0)],
+        _ => &[],
+    };
+    if !boots_on.is_empty() {
+        qemu::installed(boots_on)?;
+        ws.has_room()?;
+    }
     match arg(0) {
         Some("tree") => {
             tree::materialise(&ws)?;

@@ -181,23 +181,52 @@ pub fn boot(accel: Accel, b: &Boot) -> Result<Booted> {
     })
 }
 
-/// Picks the accelerator: `USERROOT_ACCEL` if set, else KVM when `/dev/kvm`
-/// opens and `works` (a probe boot) says it boots, else TCG.
-pub fn choose_accel(works: impl FnOnce(Accel) -> bool) -> Result<Accel> {
+/// Picks the accelerator and says why: `USERROOT_ACCEL` if set, else KVM
+/// when `/dev/kvm` opens and `probe` (a boot under KVM) finishes, else TCG
+/// with what failed.
+pub fn choose_accel(
+    probe: impl FnOnce(Accel) -> std::result::Result<(), String>,
+) -> Result<(Accel, String)> {
     match std::env::var("USERROOT_ACCEL").as_deref() {
-        Ok("kvm") => return Ok(Accel::Kvm),
-        Ok("tcg") => return Ok(Accel::Tcg),
+        Ok("kvm") => return Ok((Accel::Kvm, "USERROOT_ACCEL=kvm".into())),
+        Ok("tcg") => return Ok((Accel::Tcg, "USERROOT_ACCEL=tcg".into())),
         Ok(other) => return Err(format!("USERROOT_ACCEL={other}: use kvm or tcg").into()),
         Err(_) => {}
     }
-    let kvm_opens = std::fs::OpenOptions::new()
+    if let Err(e) = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/kvm")
-        .is_ok();
-    Ok(if kvm_opens && works(Accel::Kvm) {
-        Accel::Kvm
-    } else {
-        Accel::Tcg
+    {
+        return Ok((Accel::Tcg, format!("/dev/kvm does not open: {e}")));
+    }
+    Ok(match probe(Accel::Kvm) {
+        Ok(()) => (Accel::Kvm, "a probe boot under KVM finished".into()),
+        Err(why) => (Accel::Tcg, format!("a probe boot under KVM failed: {why}")),
     })
+}
+
+/// Fails, naming the package, when an architecture's QEMU is not installed:
+/// one line before anything is built.
+pub fn installed(arches: &[&Arch]) -> Result<()> {
+    for arch in arches {
+        let found = Command::new(arch.qemu)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !found {
+            return Err(format!(
+                "{} is not installed (package {}): run `make setup`",
+                arch.qemu,
+                match arch.name {
+                    "x86_64" => "qemu-system-x86",
+                    _ => "qemu-system-arm",
+                }
+            )
+            .into());
+        }
+    }
+    Ok(())
 }

@@ -2175,10 +2175,18 @@ impl<'a> Runner<'a> {
         let mut probe = self.prepare(&SCENARIOS[0])?;
         // Its own log: a probe that fails must not wipe the scenario's.
         probe.log = self.ws.logs().join("kvm-probe.log");
-        let accel = qemu::choose_accel(
-            |accel| matches!(boot(&SCENARIOS[0], &probe, accel), Ok(out) if out.report.done && !out.booted.timed_out),
-        )?;
-        step(&format!("QEMU accelerator: {accel:?}"));
+        let (accel, why) = qemu::choose_accel(|accel| match boot(&SCENARIOS[0], &probe, accel) {
+            Err(e) => Err(e.to_string()),
+            Ok(out) if out.booted.timed_out => {
+                Err(format!("timed out; log: {}", probe.log.display()))
+            }
+            Ok(out) if !out.report.done => Err(format!(
+                "the guest did not finish; log: {}",
+                probe.log.display()
+            )),
+            Ok(_) => Ok(()),
+        })?;
+        step(&format!("QEMU accelerator: {accel:?} ({why})"));
         Ok(accel)
     }
 

@@ -262,6 +262,60 @@ pub fn phases() -> Vec<String> {
     PHASES.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
+/// Free space below which a run stops before it starts: a warm run writes
+/// logs, overlays and rebuilt objects; a cold one fills the cache (see
+/// the README for its size).
+const MIN_FREE_GIB: u64 = 4;
+
+/// Bytes free on the file system that holds `path`, by `df`.
+pub fn free_bytes(path: &Path) -> Option<u64> {
+    let out = Command::new("df")
+        .args(["-B1", "--output=avail"])
+        .arg(path)
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)?
+        .trim()
+        .parse()
+        .ok()
+}
+
+impl Workspace {
+    /// Fails, naming the cache's path, when its file system has less than
+    /// [`MIN_FREE_GIB`] free.
+    pub fn has_room(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.cache)?;
+        match free_bytes(&self.cache) {
+            Some(free) if free < MIN_FREE_GIB << 30 => Err(format!(
+                "{} has {:.1} GiB free, less than the {MIN_FREE_GIB} GiB a run needs: \
+                 free some, or point USERROOT_CACHE elsewhere",
+                self.cache.display(),
+                free as f64 / f64::from(1u32 << 30)
+            )
+            .into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// `e`'s message, with the cache's path and free space where the disk
+    /// filled up, since the tools' own messages name neither.
+    pub fn explain(&self, e: &dyn std::error::Error) -> String {
+        let text = e.to_string();
+        if !text.contains("No space left on device") {
+            return text;
+        }
+        let free = free_bytes(&self.cache).map_or("unknown".into(), |b| {
+            format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30))
+        });
+        format!(
+            "{text}\nthe disk is full: the cache is {} ({free} free now)",
+            self.cache.display()
+        )
+    }
+}
+
 /// Runs a check unless it passed before with the same `key` (of kind
 /// [`Kind::Gate`]: the check's own logic and the text of every input it
 /// reads); only a pass is kept (a failure may come from anything, and runs
