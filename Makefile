@@ -37,7 +37,7 @@ setup:
 	@$(TOOL_DIR)/setup.sh
 
 tool: setup
-	@echo "==> building the test runner"
+	@echo "==> building the test runner" >&2
 	@cargo build $(CARGO_ARGS)
 
 tree patches run list series release: tool
@@ -49,7 +49,7 @@ kernel: tool
 # T=pattern runs only the matching gates and scenarios; ARCH=arm64 runs
 # every arm64 scenario (plain `make test` runs the main ones).
 test: tool
-	@echo "==> unit tests and rustfmt check of the test runner"
+	@echo "==> unit tests and rustfmt check of the test runner" >&2
 	@cargo test $(CARGO_ARGS)
 	@cargo fmt --manifest-path $(TOOL_DIR)/Cargo.toml --check
 	@$(USERROOT) test $(if $(ARCH),--arch $(ARCH)) $(T)

@@ -55,7 +55,7 @@ CACHE=${USERROOT_CACHE:-$HOME/.cache/linux-userroot}
 # python3 a login shell would find.
 VENV=$CACHE/venv
 
-step() { printf '==> %s\n' "$*"; }
+step() { printf '==> %s\n' "$*" >&2; }
 # What this script cannot install, each reported in one line before
 # anything is done.
 missing_prerequisite() {

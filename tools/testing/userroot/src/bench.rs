@@ -92,9 +92,6 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
     let v = kbuild::main_variant(arch)?;
     let kernel = kbuild::build(ws, v, None)?;
     let populate = symbol_address(&ws.build(v.name).join("System.map"), "populate_rootfs")?;
-    // Only the host's architecture could use KVM, and instruction counting
-    // needs TCG anyway.
-    let accel = Accel::Tcg;
     let out = ws.cache.join("bench").join(arch.name);
     fs::create_dir_all(&out)?;
 
@@ -106,7 +103,7 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
     )?;
     writeln!(
         report,
-        "Linux {}, `{}` kernel, QEMU {accel:?}, {MEM_MIB} MiB guest, 1 vCPU. \
+        "Linux {}, `{}` kernel, QEMU TCG, {MEM_MIB} MiB guest, 1 vCPU. \
          Guest time is instruction-counted (QEMU `-icount shift=0`: 1 ns per guest \
          instruction), so the figures measure work, not the host: read µs as thousands \
          of instructions. Figures are median [min–max] over {boots} boots per cell \
@@ -135,7 +132,7 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
                          initramfs_user_root={flag}"
                     );
                     let log = out.join(format!("{name}-async{mode}-{flag}-{n}.log"));
-                    match boot_sample(arch, accel, &kernel, &initrd, &cmdline, &log)? {
+                    match boot_sample(arch, &kernel, &initrd, &cmdline, &log)? {
                         Some(s) => {
                             floor.push(s.floor_us);
                             samples.push(s);
@@ -223,7 +220,7 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
         for (i, (method, _, flag)) in HANDOFFS.iter().enumerate() {
             let cmdline = format!("ur_handoff={method} initramfs_user_root={flag}");
             let log = out.join(format!("handoff-{method}-{flag}-{n}.log"));
-            match handoff_sample(arch, accel, &kernel, &initrd, &cmdline, &log)? {
+            match handoff_sample(arch, &kernel, &initrd, &cmdline, &log)? {
                 Ok(s) => {
                     samples[i].0.push(s.ms);
                     samples[i].1.push(s.freed_kib);
@@ -403,7 +400,6 @@ fn generators(ws: &Workspace, boots: usize, out: &Path, report: &mut String) -> 
 /// report. A QEMU that fails is an error, never an old log read again.
 fn bench_boot(
     arch: &Arch,
-    accel: Accel,
     kernel: &Path,
     initrd: &Path,
     cmdline: &str,
@@ -421,7 +417,8 @@ fn bench_boot(
         timeout: TIMEOUT,
         icount: true,
     };
-    let booted = qemu::boot(accel, &boot)?;
+    // Instruction counting needs TCG.
+    let booted = qemu::boot(Accel::Tcg, &boot)?;
     if booted.timed_out {
         return Err(format!("bench boot timed out; log: {}", log.display()).into());
     }
@@ -438,13 +435,12 @@ fn bench_boot(
 /// the guest's floor.
 fn boot_sample(
     arch: &Arch,
-    accel: Accel,
     kernel: &Path,
     initrd: &Path,
     cmdline: &str,
     log: &Path,
 ) -> Result<Option<BootSample>> {
-    let (_, report) = bench_boot(arch, accel, kernel, initrd, cmdline, log)?;
+    let (_, report) = bench_boot(arch, kernel, initrd, cmdline, log)?;
     let populate_us = report.display.iter().find_map(|l| {
         let rest = l.split("initcall ").nth(1)?;
         rest.split(" after ")
@@ -490,13 +486,12 @@ struct HandoffSample {
 /// `handoff=` report where it has one).
 fn handoff_sample(
     arch: &Arch,
-    accel: Accel,
     kernel: &Path,
     initrd: &Path,
     cmdline: &str,
     log: &Path,
 ) -> Result<std::result::Result<HandoffSample, String>> {
-    let (text, report) = bench_boot(arch, accel, kernel, initrd, cmdline, log)?;
+    let (text, report) = bench_boot(arch, kernel, initrd, cmdline, log)?;
     let mark = |name: &str| {
         text.lines()
             .find(|l| l.contains(&format!("UR-MARK {name}")))
@@ -577,11 +572,10 @@ pub fn measure(
         .image()
         .ok_or("a figure the benchmark does not take")?;
     let initrd = image::build(ws, arch, image::find(name)?)?;
-    let accel = Accel::Tcg;
     Ok(match figure {
         Figure::BootCost(_) => {
             let cmdline = format!("quiet initcall_debug log_buf_len=4M ur_initcall={populate}");
-            match boot_sample(arch, accel, kernel, &initrd, &cmdline, log)? {
+            match boot_sample(arch, kernel, &initrd, &cmdline, log)? {
                 Some(s) => format!(
                     "{:.0} µs, /init at {:.1} ms",
                     s.populate_us,
@@ -592,7 +586,7 @@ pub fn measure(
         }
         Figure::Handoff(method) => {
             let cmdline = format!("ur_handoff={method}");
-            match handoff_sample(arch, accel, kernel, &initrd, &cmdline, log)? {
+            match handoff_sample(arch, kernel, &initrd, &cmdline, log)? {
                 Ok(s) => {
                     let dip = s.dip_kib.map_or(String::new(), |d| {
                         format!(", {:.1} MiB less at its lowest", d / 1024.0)

@@ -238,8 +238,7 @@ fn unless_passed_before(
     inputs: &[&str],
     check: impl FnOnce(&Workspace) -> Result<Vec<String>>,
 ) -> Result<Vec<String>> {
-    let s = series::get(ws)?;
-    let git = series::git(ws, s)?;
+    let git = series::git(ws)?;
     let v = config::variant(FULL_VARIANT)?;
     kbuild::build(ws, v, None)?;
     let mut read = String::new();
@@ -551,8 +550,7 @@ pub fn new_findings(before: &[String], after: &[String]) -> Vec<String> {
 /// lint an error.
 fn series_rustdoc(ws: &Workspace) -> Result<Vec<String>> {
     series::build_all(ws)?;
-    let s = series::get(ws)?;
-    let top = series::git(ws, s)?.run(&["ls-tree", "--name-only", series::BRANCH])?;
+    let top = series::git(ws)?.run(&["ls-tree", "--name-only", series::BRANCH])?;
     let read: Vec<&str> = top
         .lines()
         .filter(|name| !NOT_READ_BY_RUSTDOC.contains(name))
@@ -642,7 +640,7 @@ fn rustdoc_own_file(dir: &Path) -> Result<Vec<String>> {
 /// files without a warning.
 fn series_docs(ws: &Workspace) -> Result<Vec<String>> {
     let s = series::get(ws)?;
-    let git = series::git(ws, s)?;
+    let git = series::git(ws)?;
     let touched: Vec<&str> = PATCHES
         .iter()
         .flat_map(|p| p.parts)

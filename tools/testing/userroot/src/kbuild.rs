@@ -49,9 +49,6 @@ pub enum Embedded {
 pub fn build(ws: &Workspace, v: &Variant, embedded: Option<&Embedded>) -> Result<PathBuf> {
     let start = Instant::now();
     let dir = ws.build(v.name);
-    if v.unpatched {
-        return Err(format!("kernel '{}' is built by the series check", v.name).into());
-    }
     if v.builtin_image.is_some() != embedded.is_some() {
         return Err(format!(
             "kernel '{}': its built-in initramfs is {:?}, given {}",

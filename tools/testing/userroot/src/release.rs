@@ -71,7 +71,7 @@ fn made(ws: &Workspace) -> Result<BTreeMap<String, Vec<u8>>> {
         QUILT_SERIES.into(),
         format!("{}\n", numbered.join("\n")).into(),
     );
-    let git = series::git(ws, s)?;
+    let git = series::git(ws)?;
     let range = format!("{}..{}", series::BASE, series::BRANCH);
     let version = series::version(ws)?;
     let header = format!(

@@ -513,7 +513,8 @@ impl Git {
 }
 
 /// git in a written series' repository.
-pub fn git(ws: &Workspace, _s: &Series) -> Result<Git> {
+pub fn git(ws: &Workspace) -> Result<Git> {
+    get(ws)?;
     Git::new(ws, &repo(ws))
 }
 
@@ -562,7 +563,7 @@ pub fn build_all(ws: &Workspace) -> Result<&'static [CommitBuild]> {
         return Ok(b);
     }
     let series = get(ws)?;
-    let git = git(ws, series)?;
+    let git = git(ws)?;
     let v = config::variant(BUILD_VARIANT)?;
     kbuild::build(ws, v, None)?;
     let config = fs::read(ws.build(v.name).join(".config"))?;

@@ -200,9 +200,9 @@ impl Workspace {
     }
 }
 
-/// Prints a step the way set-up does.
+/// Prints a step the way set-up does, on stderr: stdout is the TAP stream.
 pub fn step(msg: &str) {
-    println!("==> {msg}");
+    eprintln!("==> {msg}");
 }
 
 /// Runs a command to completion; on failure the error names it and shows
