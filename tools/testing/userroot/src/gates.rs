@@ -20,10 +20,28 @@ const RUST_OBJECT: &str = "init/initramfs_user_root.o";
 /// The Rust file it is built from.
 const RUST_SOURCE: &str = "init/initramfs_user_root.rs";
 /// The builds whose copy of the Rust object must keep its code out of
-/// resident memory, and whose vmlinux must have no section mismatch: each
-/// compiles it differently (debug assertions, -O2, another architecture)
-/// and may leave a closure or a generic function out of line.
-pub const RESIDENT_VARIANTS: &[&str] = &[FULL_VARIANT, "default", "rustdebug", "arm64"];
+/// resident memory, and whose vmlinux must have no section mismatch: every
+/// variant with the feature that compiles it its own way (debug
+/// assertions, KASAN, -O2, another architecture or page size may leave a
+/// closure or a generic function out of line), so not one that only adds
+/// a built-in initramfs to another's build, nor the unpatched kernel.
+fn resident_variants() -> Vec<&'static str> {
+    config::VARIANTS
+        .iter()
+        .filter(|v| !v.unpatched && v.builtin_image.is_none() && v.fragments.contains(&"user-root"))
+        .map(|v| v.name)
+        .collect()
+}
+
+/// [`Gate::kernels`] of the gates that read the [`FULL_VARIANT`] kernel.
+fn full() -> Vec<&'static str> {
+    vec![FULL_VARIANT]
+}
+
+/// [`Gate::kernels`] of the gates that read no kernel.
+fn none() -> Vec<&'static str> {
+    Vec::new()
+}
 /// [`unless_passed_before`]'s inputs: the whole tree.
 const WHOLE_TREE: &[&str] = &[""];
 /// What of the series `make rustdoc` does not read: `init/`, where our
@@ -42,75 +60,72 @@ pub struct Gate {
     pub name: &'static str,
     /// The kernel variants it needs built (made before the gates run, so
     /// that their build time is theirs, not the gate's).
-    pub kernels: &'static [&'static str],
+    pub kernels: fn() -> Vec<&'static str>,
     /// Runs the check; an empty list means it passed; a [`crate::error::Skip`]
     /// error means it could not run here.
     pub run: fn(&Workspace) -> Result<Vec<String>>,
 }
 
-/// What the gates that build the series or the Rust object read.
-const FULL: &[&str] = &[FULL_VARIANT];
-
 /// All gates, in the order they run.
 pub const GATES: &[Gate] = &[
     Gate {
         name: "rustfmtcheck",
-        kernels: FULL,
+        kernels: full,
         run: rustfmtcheck,
     },
     Gate {
         name: "clippy",
-        kernels: FULL,
+        kernels: full,
         run: clippy,
     },
     Gate {
         name: "resident-text-and-modpost",
-        kernels: RESIDENT_VARIANTS,
+        kernels: resident_variants,
         run: resident_text_and_modpost,
     },
     Gate {
         name: "vng-kselftest",
-        kernels: &["default"],
+        kernels: || vec!["default"],
         run: vng_kselftest,
     },
     Gate {
         name: "series-checkpatch",
-        kernels: &[],
+        kernels: none,
         run: series_checkpatch,
     },
     Gate {
         name: "series-every-patch-builds",
-        kernels: FULL,
+        kernels: full,
         run: series_builds,
     },
     Gate {
         name: "series-w1-no-new-warnings",
-        kernels: FULL,
+        kernels: full,
         run: series_w1,
     },
     Gate {
         name: "series-rustdoc",
-        kernels: FULL,
+        kernels: full,
         run: series_rustdoc,
     },
     Gate {
         name: "series-docs",
-        kernels: &[],
+        kernels: none,
         run: series_docs,
     },
     Gate {
         name: "release-is-the-series",
-        kernels: &[],
+        kernels: none,
         run: release::is_the_series,
     },
     Gate {
         name: "release-applies-debian12",
-        kernels: &[],
+        kernels: none,
         run: release::applies_debian12,
     },
     Gate {
         name: "release-applies-debian13",
-        kernels: &[],
+        kernels: none,
         run: release::applies_debian13,
     },
 ];
@@ -256,13 +271,14 @@ fn unless_passed_before(
     workspace::unless_passed_before(ws, name, &key, || check(ws))
 }
 
-/// For each build of [`RESIDENT_VARIANTS`]: the Rust object keeps its code
+/// For each build of [`resident_variants`]: the Rust object keeps its code
 /// in `.init.text`, freed after boot, and modpost finds no section mismatch
 /// in vmlinux.
 fn resident_text_and_modpost(ws: &Workspace) -> Result<Vec<String>> {
     let mut failures = Vec::new();
     let mut levels = Vec::new();
-    for name in RESIDENT_VARIANTS {
+    let names = resident_variants();
+    for name in &names {
         let v = config::variant(name)?;
         kbuild::build(ws, v, None)?;
         levels.push(rust_opt_level(&ws.build(name).join(".config"))?);
@@ -279,10 +295,10 @@ fn resident_text_and_modpost(ws: &Workspace) -> Result<Vec<String>> {
     }
     for wanted in ["-Os", "-O2"] {
         if !levels.contains(&wanted) {
-            failures.push(format!("no build at {wanted} among {RESIDENT_VARIANTS:?}"));
+            failures.push(format!("no build at {wanted} among {names:?}"));
         }
     }
-    let covered: Vec<String> = RESIDENT_VARIANTS
+    let covered: Vec<String> = names
         .iter()
         .zip(&levels)
         .map(|(name, level)| format!("{} {level}", built_by(name)))

@@ -1734,7 +1734,7 @@ pub fn run_all(ws: &Workspace, pattern: Option<&str>, arch: Option<&str>) -> Res
     for s in &booted {
         runner.prepare(s)?;
     }
-    for name in gates.iter().flat_map(|g| g.kernels) {
+    for name in gates.iter().flat_map(|g| (g.kernels)()) {
         runner.kernel(name)?;
     }
     phase_secs("images", runner.images_time.as_secs(), "made or reused");
