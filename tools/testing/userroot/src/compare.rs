@@ -11,15 +11,15 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use crate::config::Toolchain;
 use crate::debian::{self, DebianKernel, Fetched};
+use crate::engine::{self, Prepared, Runner};
 use crate::error::Result;
 use crate::parser::Report;
+use crate::pool;
 use crate::qemu::{Accel, Arch, X86_64};
-use crate::scenarios::{self, Prepared, Runner};
+use crate::scenarios;
 use crate::workspace::{elapsed, step, Workspace};
 use crate::{bench, image, kbuild};
 
@@ -373,20 +373,11 @@ pub fn run_compare(ws: &Workspace, arch: &'static Arch) -> Result<bool> {
     }
     step(&format!("compare: {} boots on {}", jobs.len(), arch.name));
     // Each cell's text, and whether its boot finished.
-    let results: Mutex<Vec<Option<(String, bool)>>> =
-        Mutex::new((0..jobs.len()).map(|_| None).collect());
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..scenarios::PARALLEL {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(job) = jobs.get(i) else { break };
-                let out = run_job(ws, arch, &job.work);
-                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(out);
-            });
-        }
-    });
-    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    let results: Vec<(String, bool)> = pool::run(
+        &jobs,
+        |job| run_job(ws, arch, &job.work),
+        |r| (0..jobs.len()).map(|i| r.wait(i)).collect(),
+    );
     let mut table = String::new();
     writeln!(table, "| behaviour | {} |", headings.join(" | "))?;
     writeln!(table, "|---{}|", "|---".repeat(headings.len()))?;
@@ -398,7 +389,7 @@ pub fn run_compare(ws: &Workspace, arch: &'static Arch) -> Result<bool> {
                 .iter()
                 .position(|j| j.row == row && j.column == column)
                 .ok_or("a cell without a boot")?;
-            let (cell, done) = results[i].clone().unwrap_or(("no boot".into(), false));
+            let (cell, done) = results[i].clone();
             all_done &= done;
             cells.push(cell.replace('|', "\\|"));
         }
@@ -459,7 +450,7 @@ fn debian_initrd(
 /// time; a figure: the figures were found).
 fn run_job(ws: &Workspace, arch: &Arch, work: &Work) -> (String, bool) {
     match work {
-        Work::Boot(s, p, cells) => match scenarios::boot(s, p, Accel::Tcg) {
+        Work::Boot(s, p, cells) => match engine::boot(s, p, Accel::Tcg) {
             Ok(out) => (
                 cell(cells, &out.report, &out.log, out.booted.timed_out),
                 out.report.done && !out.booted.timed_out && out.report.trouble.is_empty(),

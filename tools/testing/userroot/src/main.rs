@@ -16,6 +16,7 @@ mod compare;
 mod config;
 mod damage;
 mod debian;
+mod engine;
 mod error;
 mod gates;
 mod image;
@@ -23,6 +24,7 @@ mod kbuild;
 mod kernels;
 mod key;
 mod parser;
+mod pool;
 mod printer;
 mod qemu;
 mod release;
@@ -110,7 +112,7 @@ fn run(args: &[String]) -> Result<bool> {
         }
         Some("run") => {
             let version = tree::materialise(&ws)?;
-            return scenarios::demo(&ws, &version);
+            return engine::demo(&ws, &version);
         }
         Some("test") => {
             let (arch, pattern) = arch_and_rest(&args[1..])?;
@@ -119,7 +121,7 @@ fn run(args: &[String]) -> Result<bool> {
             let start = std::time::Instant::now();
             tree::materialise(&ws)?;
             workspace::phase("source", start, "materialised");
-            return scenarios::run_all(&ws, pattern, arch);
+            return engine::run_all(&ws, pattern, arch);
         }
         Some("list") => scenarios::list(),
         Some("series") => {
