@@ -248,6 +248,8 @@ const RAMDISK_SPINNER: &str = " |\u{8}";
 
 /// What the switch-off twin logs that a boot with the user root does not.
 const SWITCHED_OFF: &str = "<6>initramfs: user root disabled by initramfs_user_root=";
+/// What a fallback after a failed unpacking adds to stock's log.
+const UNPACK_FAILED: &str = "<6>initramfs: unpacking into the user root failed (";
 /// What a fallback for want of an rdinit program adds to stock's log.
 const NO_INIT_INFO: &str = "<6>initramfs: no /init in the initramfs; unmounting the user root";
 /// What the fault injection framework logs for each fault it injects.
@@ -308,6 +310,8 @@ const HELPERS: Scenario = Scenario {
             Check::AtLeast("hotplug_runs", 1),
             Check::SameAs("hotplug_runs", "helpers-1cpu-switch-off"),
             Check::SameAs("hotplug_calls", "helpers-1cpu-switch-off"),
+            Check::SameAs("hotplug_runs", "helpers-1cpu-unpatched"),
+            Check::SameAs("hotplug_calls", "helpers-1cpu-unpatched"),
         ],
     ],
     ..EXTERNAL

@@ -62,6 +62,21 @@ pub const SCENARIOS: &[Scenario] = &[
         ..DISK_ROOT
     },
     Scenario {
+        name: "garbage-disk-distro",
+        about: "the same on the distro kernel: the log is the unpatched kernel's plus one line",
+        kernel: "distro",
+        initrd: Some("garbage"),
+        cmdline: "root=/dev/vda rw console_msg_format=syslog",
+        checks: &[
+            DISK,
+            &[
+                Check::SameAs("root_parent_id", "garbage-disk-unpatched"),
+                Check::LogAsTwin("garbage-disk-unpatched", &[UNPACK_FAILED], &[]),
+            ],
+        ],
+        ..DISK_ROOT
+    },
+    Scenario {
         name: "user-root-too-small",
         about: "rootflags=size=1m, too small for the image: fallback, rootfs holds it",
         cmdline: "rootflags=size=1m",
@@ -71,6 +86,21 @@ pub const SCENARIOS: &[Scenario] = &[
                 Check::Logs("initramfs: unpacking into the user root failed (write error)"),
                 Check::SameAs("rootfs_listing", "switch-off-external"),
                 Check::Near("shmem_kb", "switch-off-external", 256),
+            ],
+        ],
+        ..EXTERNAL
+    },
+    Scenario {
+        name: "user-root-too-small-distro",
+        about: "the same on the distro kernel: rootfs holds what the unpatched kernel's holds",
+        kernel: "distro",
+        cmdline: "rootflags=size=1m",
+        checks: &[
+            STOCK,
+            &[
+                Check::Logs("initramfs: unpacking into the user root failed (write error)"),
+                Check::SameAs("rootfs_listing", "unpatched-external"),
+                Check::Near("shmem_kb", "unpatched-external", 256),
             ],
         ],
         ..EXTERNAL
@@ -98,6 +128,21 @@ pub const SCENARIOS: &[Scenario] = &[
         cmdline: "root=/dev/vda rw console_msg_format=syslog initramfs_user_root=0",
         ..DISK_ROOT
     },
+    Scenario {
+        name: "microcode-early-cpio-distro",
+        about: "the same on the distro kernel: the log is the unpatched kernel's plus one info line",
+        kernel: "distro",
+        initrd: Some("microcode-only"),
+        cmdline: "root=/dev/vda rw console_msg_format=syslog",
+        checks: &[
+            DISK,
+            &[
+                Check::SameAs("root_parent_id", "microcode-early-cpio-unpatched"),
+                Check::LogAsTwin("microcode-early-cpio-unpatched", &[NO_INIT_INFO], &[]),
+            ],
+        ],
+        ..DISK_ROOT
+    },
     // A large initramfs given up: its user root is freed before the
     // archives are unpacked again, not beside the second unpacking.
     Scenario {
@@ -119,6 +164,21 @@ pub const SCENARIOS: &[Scenario] = &[
         about: "the same with initramfs_user_root=0, for comparison",
         initrd: Some("no-init-large"),
         cmdline: "root=/dev/vda rw initramfs_user_root=0",
+        ..DISK_ROOT
+    },
+    Scenario {
+        name: "fallback-memory-distro",
+        about: "the same on the distro kernel: MemAvailable at the disk's init as on the unpatched kernel",
+        kernel: "distro",
+        initrd: Some("no-init-large"),
+        checks: &[
+            DISK,
+            &[
+                Check::Logs(NO_INIT),
+                Check::Near("free_pages", "fallback-memory-unpatched", FALLBACK_FREE_PAGES),
+                Check::Near("mem_available_kb", "fallback-memory-unpatched", FALLBACK_MEMORY_KB),
+            ],
+        ],
         ..DISK_ROOT
     },
     // initramfs_async=0 makes populate_rootfs() wait for the unpacking,
@@ -182,6 +242,8 @@ pub const SCENARIOS: &[Scenario] = &[
             Check::AtLeast("hotplug_runs", 1),
             Check::SameAs("hotplug_runs", "helpers-2cpu-switch-off"),
             Check::SameAs("hotplug_calls", "helpers-2cpu-switch-off"),
+            Check::SameAs("hotplug_runs", "helpers-2cpu-unpatched"),
+            Check::SameAs("hotplug_calls", "helpers-2cpu-unpatched"),
         ]],
         ..HELPERS
     },
@@ -217,6 +279,8 @@ pub const SCENARIOS: &[Scenario] = &[
             Check::AtLeast("hotplug_runs", 1),
             Check::SameAs("hotplug_runs", "helpers-fallback-1cpu-switch-off"),
             Check::SameAs("helper_roots", "helpers-fallback-1cpu-switch-off"),
+            Check::SameAs("hotplug_runs", "helpers-fallback-1cpu-unpatched"),
+            Check::SameAs("helper_roots", "helpers-fallback-1cpu-unpatched"),
         ]],
         ..HELPERS_FALLBACK
     },
@@ -230,6 +294,8 @@ pub const SCENARIOS: &[Scenario] = &[
             Check::SameAs("hotplug_runs", "helpers-fallback-2cpu-switch-off"),
             Check::SameAs("hotplug_calls", "helpers-fallback-2cpu-switch-off"),
             Check::SameAs("helper_roots", "helpers-fallback-2cpu-switch-off"),
+            Check::SameAs("hotplug_runs", "helpers-fallback-2cpu-unpatched"),
+            Check::SameAs("helper_roots", "helpers-fallback-2cpu-unpatched"),
         ]],
         ..HELPERS_FALLBACK
     },
@@ -255,11 +321,8 @@ pub const SCENARIOS: &[Scenario] = &[
             DISK,
             &[
                 Check::Is("init", "/sbin/init"),
-                Check::LogAsTwin(
-                    "old-initrd-switch-off",
-                    &["<6>initramfs: unpacking into the user root failed ("],
-                    &[SWITCHED_OFF],
-                ),
+                Check::LogAsTwin("old-initrd-switch-off", &[UNPACK_FAILED], &[SWITCHED_OFF]),
+                Check::LogAsTwin("old-initrd-unpatched", &[UNPACK_FAILED], &[]),
             ],
         ],
         ..EXTERNAL

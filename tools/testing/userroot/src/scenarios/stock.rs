@@ -47,8 +47,39 @@ pub const SCENARIOS: &[Scenario] = &[
         about: "unpatched 6.12: an initrd that is no archive, root=/dev/vda: the disk boots",
         kernel: "unpatched",
         initrd: Some("garbage"),
+        cmdline: "root=/dev/vda rw console_msg_format=syslog",
         checks: &[DISK, &[Check::Logs("rootfs image is not initramfs")]],
         ..DISK_ROOT
+    },
+    Scenario {
+        name: "microcode-early-cpio-unpatched",
+        about: "unpatched 6.12: disk boot with an early microcode cpio alone",
+        kernel: "unpatched",
+        initrd: Some("microcode-only"),
+        cmdline: "root=/dev/vda rw console_msg_format=syslog",
+        ..DISK_ROOT
+    },
+    Scenario {
+        name: "fallback-memory-unpatched",
+        about: "unpatched 6.12: a 64 MiB initramfs without /init, disk boot: MemAvailable at the disk's init",
+        kernel: "unpatched",
+        initrd: Some("no-init-large"),
+        ..DISK_ROOT
+    },
+    Scenario {
+        name: "helpers-1cpu-unpatched",
+        about: "unpatched 6.12: the uevent helpers' runs from the initramfs, 1 vCPU",
+        kernel: "unpatched",
+        checks: &[STOCK, &[Check::AtLeast("hotplug_runs", 1)]],
+        ..HELPERS
+    },
+    Scenario {
+        name: "helpers-2cpu-unpatched",
+        about: "unpatched 6.12: the same on 2 vCPUs",
+        kernel: "unpatched",
+        cpus: 2,
+        checks: &[STOCK, &[Check::AtLeast("hotplug_runs", 1)]],
+        ..HELPERS
     },
     Scenario {
         name: "old-initrd-unpatched",
@@ -56,7 +87,7 @@ pub const SCENARIOS: &[Scenario] = &[
         kernel: "unpatched",
         initrd: Some("disk"),
         disk: None,
-        cmdline: "root=/dev/ram0 rw ramdisk_size=65536",
+        cmdline: "root=/dev/ram0 rw ramdisk_size=65536 console_msg_format=syslog",
         checks: &[DISK, &[Check::Is("init", "/sbin/init"), Check::Logs("RAMDISK: ")]],
         ..EXTERNAL
     },
@@ -64,6 +95,15 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "helpers-fallback-1cpu-unpatched",
         about: "unpatched 6.12: disk boot, initramfs without /init: where the helpers run",
         kernel: "unpatched",
+        cmdline: "root=/dev/vda rw ur_probe=helpers",
+        checks: &[DISK, &[Check::AtLeast("hotplug_runs", 1)]],
+        ..HELPERS_FALLBACK
+    },
+    Scenario {
+        name: "helpers-fallback-2cpu-unpatched",
+        about: "unpatched 6.12: the same on 2 vCPUs",
+        kernel: "unpatched",
+        cpus: 2,
         cmdline: "root=/dev/vda rw ur_probe=helpers",
         checks: &[DISK, &[Check::AtLeast("hotplug_runs", 1)]],
         ..HELPERS_FALLBACK
