@@ -79,6 +79,13 @@ impl Spread {
     }
 }
 
+/// `what` and its range, if the boots of one cell gave different values.
+fn differs(what: &str, values: &[f64]) -> Option<String> {
+    let s = Spread::of(values);
+    (values.len() > 1 && s.min != s.max)
+        .then(|| format!("{what}: {} to {} over {} boots", s.min, s.max, values.len()))
+}
+
 /// Timings of one boot-cost boot, in microseconds.
 struct BootSample {
     populate_us: f64,
@@ -170,7 +177,25 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
     )?;
     writeln!(report, "|---|---|---|---|---|---|---|---|---|---|")?;
     let mut dat = String::from("# label async delta_populate_us delta_init_us floor_us\n");
+    // Instruction-counted boots of one cell repeat exactly, or the figures
+    // are not the work alone.
+    let mut unrepeated = Vec::new();
     for (label, size_kib, mode, on, off) in &rows {
+        for (flag, samples) in [("on", on), ("off", off)] {
+            for (what, f) in [
+                (
+                    "populate_rootfs",
+                    (|s: &BootSample| s.populate_us) as fn(&BootSample) -> f64,
+                ),
+                ("/init starts", |s| s.run_init_us),
+            ] {
+                let values: Vec<f64> = samples.iter().map(f).collect();
+                unrepeated.extend(differs(
+                    &format!("{label}, async={mode}, {flag}: {what} (µs)"),
+                    &values,
+                ));
+            }
+        }
         let spread = |v: &[BootSample], f: fn(&BootSample) -> f64| {
             Spread::of(&v.iter().map(f).collect::<Vec<_>>())
         };
@@ -238,6 +263,7 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
         if ms.is_empty() {
             continue;
         }
+        unrepeated.extend(differs(&format!("hand-off, {label} (ms)"), ms));
         writeln!(
             report,
             "| {label} | {} | {} | {} % | {} |",
@@ -265,6 +291,19 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
         "\n\"Of the initramfs in memory\" divides the MemAvailable gained by the tmpfs \
          blocks the initramfs used; freed inodes and dentries can take it past 100 %."
     )?;
+
+    if !unrepeated.is_empty() {
+        writeln!(
+            report,
+            "\n## Boots that did not repeat\n\nInstruction-counted boots of one cell gave \
+             different figures, so those figures are not the work alone:\n"
+        )?;
+        for u in &unrepeated {
+            eprintln!("bench: instruction-counted boots differ: {u}");
+            writeln!(report, "- {u}")?;
+        }
+        ok = false;
+    }
 
     // 3. The distributions' generators, handing over to a disk.
     if arch.debian == "amd64" {
@@ -460,11 +499,16 @@ fn boot_sample(
         .and_then(|v| v.parse::<f64>().ok())
         .map(|ns| ns / 1000.0);
     Ok(match (populate_us, run_init_us, floor_us) {
-        (Some(populate_us), Some(run_init_us), Some(floor_us)) => Some(BootSample {
-            populate_us,
-            run_init_us,
-            floor_us,
-        }),
+        // Each a time after the boot began: a zero or less is a misread.
+        (Some(populate_us), Some(run_init_us), Some(floor_us))
+            if populate_us > 0.0 && run_init_us > populate_us && floor_us > 0.0 =>
+        {
+            Some(BootSample {
+                populate_us,
+                run_init_us,
+                floor_us,
+            })
+        }
         _ => None,
     })
 }
@@ -506,12 +550,14 @@ fn handoff_sample(
             kb("mem_after_kb"),
             kb("initramfs_kb"),
         ) {
-            (Some(t0), Some(t1), Some(m0), Some(m1), Some(size)) => Ok(HandoffSample {
-                ms: (t1 - t0) / 1000.0,
-                freed_kib: m1 - m0,
-                initramfs_kib: size,
-                dip_kib: kb("copy_min_mem_kb").map(|min| m0 - min),
-            }),
+            (Some(t0), Some(t1), Some(m0), Some(m1), Some(size)) if t1 > t0 && size > 0.0 => {
+                Ok(HandoffSample {
+                    ms: (t1 - t0) / 1000.0,
+                    freed_kib: m1 - m0,
+                    initramfs_kib: size,
+                    dip_kib: kb("copy_min_mem_kb").map(|min| m0 - min),
+                })
+            }
             _ => Err(report
                 .get("handoff")
                 .map_or("(no figures)".into(), |h| format!("hand-off {h}"))),
