@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::key::{self, Key, Kind};
 use crate::series::{self, Part, PATCHES};
 use crate::workspace::{self, run, Workspace};
-use crate::{kbuild, release};
+use crate::{kbuild, release, series_builds};
 
 /// The Rust object the patch adds, relative to the tree.
 const RUST_OBJECT: &str = "init/initramfs_user_root.o";
@@ -519,7 +519,7 @@ fn series_checkpatch(ws: &Workspace) -> Result<Vec<String>> {
 /// The base and every commit of the series build (the kernel image; the
 /// kselftest from the commit that adds it).
 fn series_builds(ws: &Workspace) -> Result<Vec<String>> {
-    Ok(series::build_all(ws)?
+    Ok(series_builds::build_all(ws)?
         .iter()
         .filter_map(|b| Some(format!("{}: {}", b.title, b.error.as_ref()?)))
         .collect())
@@ -532,7 +532,7 @@ fn series_w1(ws: &Workspace) -> Result<Vec<String>> {
         "# series-w1-no-new-warnings: every commit with the {} kernel's configuration and compiler",
         built_by(FULL_VARIANT)
     );
-    let builds = series::build_all(ws)?;
+    let builds = series_builds::build_all(ws)?;
     let base = &builds[0].w1;
     Ok(builds[1..]
         .iter()
@@ -565,7 +565,7 @@ pub fn new_findings(before: &[String], after: &[String]) -> Vec<String> {
 /// flags kbuild compiles it with, private items included, every rustdoc
 /// lint an error.
 fn series_rustdoc(ws: &Workspace) -> Result<Vec<String>> {
-    series::build_all(ws)?;
+    series_builds::build_all(ws)?;
     let top = series::git(ws)?.run(&["ls-tree", "--name-only", series::BRANCH])?;
     let read: Vec<&str> = top
         .lines()
@@ -680,7 +680,7 @@ fn series_docs(ws: &Workspace) -> Result<Vec<String>> {
             .output()?;
         Ok(String::from_utf8_lossy(&out.stderr)
             .lines()
-            .map(series::without_line_numbers)
+            .map(series_builds::without_line_numbers)
             .collect())
     };
     let mut failures = Vec::new();

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::config::{self, Toolchain, Variant};
 use crate::error::Result;
+use crate::kconfig;
 use crate::key::{self, unless_made, Key, Kind, Stamp};
 use crate::qemu::Arch;
 use crate::workspace::{elapsed, phase, run, step, Workspace};
@@ -81,7 +82,7 @@ pub fn build(ws: &Workspace, v: &Variant, embedded: Option<&Embedded>) -> Result
         None => (String::new(), None),
     };
     configure(ws, v, &extra)?;
-    config::can_warn(v.name, &dir.join(".config"))?;
+    kconfig::can_warn(v.name, &dir.join(".config"))?;
     forget_incbin_objects(&dir)?;
     let image = dir.join(v.arch.kernel_image);
     // What the kernel is built from, but for the source tree's files, whose
@@ -137,7 +138,7 @@ fn configure(ws: &Workspace, v: &Variant, extra: &str) -> Result<bool> {
         .bytes("kconfig files", kconfig_digest(&ws.tree())?)
         .bytes("toolchain", toolchain(v.toolchain)?)
         .bytes("make line", make_line(v.arch, v.toolchain))
-        .bytes("configuration code", config::CODE)
+        .bytes("configuration code", kconfig::CODE)
         .text()?;
     let stamp = Stamp::at(dir.join("userroot.config"));
     if dir.join(".config").exists() && stamp.holds(&key) {
@@ -156,7 +157,7 @@ fn configure(ws: &Workspace, v: &Variant, extra: &str) -> Result<bool> {
     // configures again rather than trust a half-made .config.
     stamp.forget();
     from_scratch(ws, v.name, v, &wanted)?;
-    config::check(&dir.join(".config"), &wanted)?;
+    kconfig::check(&dir.join(".config"), &wanted)?;
     same_as_from_scratch(ws, v, &wanted)?;
     stamp.write(&key)?;
     Ok(true)

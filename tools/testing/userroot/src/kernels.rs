@@ -9,12 +9,12 @@ use crate::config::Variant;
 use crate::error::Result;
 use crate::kbuild::{self, Embedded};
 use crate::workspace::Workspace;
-use crate::{image, series};
+use crate::{image, series_builds};
 
 /// Builds (or reuses) the kernel of `v` and returns its image.
 pub fn image_of(ws: &Workspace, v: &Variant) -> Result<PathBuf> {
     if v.unpatched {
-        return Ok(series::unpatched_kernel(ws)?.0);
+        return Ok(series_builds::unpatched_kernel(ws)?.0);
     }
     let embedded = match v.builtin_image.map(image::find).transpose()? {
         Some(img) if img.kind == image::Kind::Cpio => {

@@ -21,6 +21,7 @@ mod error;
 mod gates;
 mod image;
 mod kbuild;
+mod kconfig;
 mod kernels;
 mod key;
 mod parser;
@@ -30,6 +31,7 @@ mod qemu;
 mod release;
 mod scenarios;
 mod series;
+mod series_builds;
 mod tree;
 mod workspace;
 

@@ -16,8 +16,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::config::{self, Toolchain};
+use crate::config::Toolchain;
 use crate::error::{Result, Skip};
+use crate::kconfig;
 use crate::key::{Key, Kind, Stamp};
 use crate::qemu::{Arch, ARM64, X86_64};
 use crate::workspace::{run, step, unless_passed_before, Workspace};
@@ -389,7 +390,7 @@ fn applies_debian12_now(ws: &Workspace) -> Result<Vec<String>> {
             .arg(out.join(".config"))
             .arg(release.join(FRAGMENT)))?;
         make(&["olddefconfig"])?;
-        match config::check(&out.join(".config"), &fragment) {
+        match kconfig::check(&out.join(".config"), &fragment) {
             Ok(()) => println!("# {name}: defconfig + {FRAGMENT}: every line kept by olddefconfig"),
             Err(e) => failures.push(format!("{name}: {e}")),
         }

@@ -24,8 +24,6 @@ use crate::workspace::{run, step, Workspace};
 /// names it.
 pub const PACKAGE: &str = "linux-source-6.12";
 const TARBALL: &str = "/usr/src/linux-source-6.12.tar.xz";
-/// Records which package version `pristine` holds.
-pub const STAMP: &str = ".userroot-package";
 /// Written in the cache while the tree holds files other than the
 /// checkout's (see [`borrow`]).
 const BORROWED: &str = "tree-borrowed";
@@ -93,7 +91,7 @@ pub fn materialise(ws: &Workspace) -> Result<String> {
 pub fn export(ws: &Workspace) -> Result<()> {
     ensure_pristine(ws)?;
     let out = Command::new("diff")
-        .args(["-rq", "--no-dereference", "--exclude", STAMP])
+        .args(["-rq", "--no-dereference"])
         .arg(ws.pristine())
         .arg(ws.tree())
         .output()?;
@@ -163,7 +161,8 @@ fn ensure_pristine(ws: &Workspace) -> Result<String> {
     let pkg = run(Command::new("dpkg-query").args(["-W", "-f=${Version}", PACKAGE]))
         .map_err(|_| format!("{PACKAGE} is not installed: run `make setup`"))?;
     let pkg = String::from_utf8_lossy(&pkg).into_owned();
-    let stamp = Stamp::at(ws.pristine().join(STAMP));
+    // Beside `pristine`, not in it: the tree is compared with it.
+    let stamp = Stamp::at(ws.cache.join("src/pristine.key"));
     let key = Key::new(Kind::Pristine)
         .bytes("package version", &pkg)
         .text()?;
@@ -186,6 +185,7 @@ fn ensure_pristine(ws: &Workspace) -> Result<String> {
         ws.cache.join("src/VERSION"),
         format!("{version} ({PACKAGE} {pkg})\n"),
     )?;
+    fs::write(ws.cache.join("src/PACKAGE"), format!("{PACKAGE} {pkg}"))?;
     Ok(version)
 }
 
