@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::error::Result;
 use crate::qemu::{self, Accel, Arch, Boot};
 use crate::workspace::{run, step, Workspace};
-use crate::{image, kbuild, parser};
+use crate::{image, kbuild, kernels, parser};
 
 /// Boot-cost images: one file (a static `/init` of a few KiB and nothing
 /// else), 16 MiB and 128 MiB.
@@ -125,7 +125,7 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
     let mut rows = Vec::new();
     let mut ok = true;
     for (label, name) in SIZES {
-        let initrd = image::build(ws, arch, image::find(name)?)?;
+        let initrd = kernels::image(ws, arch, image::find(name)?)?;
         let size_kib = fs::metadata(&initrd)?.len() as f64 / 1024.0;
         for mode in ASYNC {
             step(&format!(
@@ -235,7 +235,7 @@ pub fn run_bench(ws: &Workspace, arch: &'static Arch, boots: usize) -> Result<bo
         "| method | time (ms) | memory returned (MiB) | of the initramfs in memory | MemAvailable at its lowest during it, below before (MiB) |"
     )?;
     writeln!(report, "|---|---|---|---|---|")?;
-    let initrd = image::build(ws, arch, image::find(HANDOFF_IMAGE)?)?;
+    let initrd = kernels::image(ws, arch, image::find(HANDOFF_IMAGE)?)?;
     type Samples = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
     let mut samples: Vec<Samples> = HANDOFFS.iter().map(|_| Default::default()).collect();
     step(&format!(
@@ -353,7 +353,7 @@ const GENERATED: &[&str] = &["initramfs-tools", "dracut"];
 fn generators(ws: &Workspace, boots: usize, out: &Path, report: &mut String) -> Result<bool> {
     let v = crate::config::variant(image::GENERATED_FOR)?;
     let kernel = kbuild::build(ws, v, None)?;
-    let disk = image::build(ws, v.arch, image::find("disk")?)?;
+    let disk = kernels::image(ws, v.arch, image::find("disk")?)?;
     writeln!(
         report,
         "\n## Hand-off by the distributions' generators (`{}` kernel, ext4 disk)\n\n\
@@ -369,7 +369,7 @@ fn generators(ws: &Workspace, boots: usize, out: &Path, report: &mut String) -> 
     writeln!(report, "|---|---|---|---|---|")?;
     let mut ok = true;
     for name in GENERATED {
-        let initrd = image::build(ws, v.arch, image::find(name)?)?;
+        let initrd = kernels::image(ws, v.arch, image::find(name)?)?;
         step(&format!(
             "bench: {name} image, {boots} boots with the user root on and off"
         ));
@@ -617,7 +617,7 @@ pub fn measure(
     let name = figure
         .image()
         .ok_or("a figure the benchmark does not take")?;
-    let initrd = image::build(ws, arch, image::find(name)?)?;
+    let initrd = kernels::image(ws, arch, image::find(name)?)?;
     Ok(match figure {
         Figure::BootCost(_) => {
             let cmdline = format!("quiet initcall_debug log_buf_len=4M ur_initcall={populate}");

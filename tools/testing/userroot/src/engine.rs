@@ -454,7 +454,7 @@ impl<'a> Runner<'a> {
         if !self.images.contains_key(&key) {
             self.kernel("default")?;
             let start = Instant::now();
-            let path = image::build(self.ws, arch, image::find(name)?)?;
+            let path = kernels::image(self.ws, arch, image::find(name)?)?;
             self.images_time += start.elapsed();
             self.images.insert(key, path);
         }

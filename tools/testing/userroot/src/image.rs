@@ -12,7 +12,6 @@ use std::process::{Command, Stdio};
 pub use crate::damage::Damage;
 use crate::damage::{self, random_bytes};
 use crate::error::Result;
-use crate::kbuild;
 use crate::key::{self, unless_made, Key, Kind as KeyKind};
 use crate::qemu::Arch;
 use crate::workspace::{run, Workspace};
@@ -398,13 +397,67 @@ pub fn find(name: &str) -> Result<&'static Image> {
         .ok_or_else(|| format!("no image recipe {name:?}").into())
 }
 
-/// Builds an image for booting and returns its path.
-pub fn build(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
-    match img.kind {
-        Kind::Initramfs | Kind::Cpio => initramfs(ws, arch, img),
-        Kind::Disk => disk(ws, arch, img),
-        Kind::InitramfsTools | Kind::Dracut => generated(ws, arch, img),
+/// What an image takes from the kernels, made for it beforehand (by
+/// `kernels::image`): this stage builds no kernel and runs no make.
+pub struct FromKernels {
+    /// `usr/gen_init_cpio`, a host program: the x86_64 main kernel's
+    /// serves every architecture.
+    pub gen_init_cpio: PathBuf,
+    /// The architecture's main kernel's UAPI headers (`usr/include`), for
+    /// the guest programs, if [`Needs::headers`].
+    pub headers: Option<PathBuf>,
+    /// The pivot_root kselftest, if [`Needs::kselftest`].
+    pub kselftest: Option<PathBuf>,
+    /// The [`GENERATED_FOR`] kernel's modules installed in a directory of
+    /// their own (its `lib/modules`), if [`Needs::modules_tree`].
+    pub modules_tree: Option<PathBuf>,
+}
+
+/// What an image needs from the kernels besides gen_init_cpio.
+#[derive(Default, Debug, PartialEq)]
+pub struct Needs {
+    /// Headers, for a guest program in C.
+    pub headers: bool,
+    /// The kselftest.
+    pub kselftest: bool,
+    /// Variants whose modules it holds.
+    pub modules: Vec<&'static str>,
+    /// The generator's kernel's installed modules.
+    pub modules_tree: bool,
+}
+
+/// What `img` needs from the kernels, read from its entries.
+pub fn needs(img: &Image) -> Needs {
+    let mut n = Needs {
+        modules_tree: matches!(img.kind, Kind::InitramfsTools | Kind::Dracut),
+        ..Needs::default()
+    };
+    for entry in img.base.iter().chain(img.entries) {
+        match entry {
+            Entry::Exec(_, name) if name.ends_with(".c") => n.headers = true,
+            // Its probe is a guest program in C.
+            Entry::ContainerImage(_) => n.headers = true,
+            Entry::Kselftest(_) => n.kselftest = true,
+            Entry::KernelModule(_, variant, _) => n.modules.push(variant),
+            _ => {}
+        }
     }
+    n
+}
+
+/// Builds an image for booting, from what `k` holds, and returns its path.
+pub fn build(ws: &Workspace, arch: &Arch, img: &Image, k: &FromKernels) -> Result<PathBuf> {
+    match img.kind {
+        Kind::Initramfs | Kind::Cpio => initramfs(ws, arch, img, k),
+        Kind::Disk => disk(ws, arch, img, k),
+        Kind::InitramfsTools | Kind::Dracut => generated(ws, arch, img, k),
+    }
+}
+
+/// `what` of `k`, which [`needs`] asked for.
+fn given<'a>(what: &'a Option<PathBuf>, name: &str) -> Result<&'a Path> {
+    what.as_deref()
+        .ok_or_else(|| format!("the image stage was not given {name}").into())
 }
 
 /// The images of one architecture.
@@ -424,7 +477,12 @@ pub fn package_root(ws: &Workspace, arch: &Arch) -> PathBuf {
 
 /// The gen_init_cpio list of an initramfs recipe. It is rewritten only when
 /// it changes, so a kernel that builds it in is not relinked for nothing.
-pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
+pub fn initramfs_list(
+    ws: &Workspace,
+    arch: &Arch,
+    img: &Image,
+    k: &FromKernels,
+) -> Result<PathBuf> {
     let mut list = format!(
         "# {} initramfs for {}, made by userroot\n",
         img.name, arch.name
@@ -450,7 +508,7 @@ pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBu
                 sources.push(src);
             }
             Entry::Exec(p, name) => {
-                let src = guest_program(ws, arch, name)?;
+                let src = guest_program(ws, arch, name, k)?;
                 writeln!(list, "file {p} {} 0755 0 0", src.display())?;
                 sources.push(src);
             }
@@ -481,7 +539,7 @@ pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBu
                 )?;
             }
             Entry::Kselftest(p) => {
-                let src = kbuild::kselftest(ws, arch)?;
+                let src = given(&k.kselftest, "the kselftest")?.to_path_buf();
                 writeln!(list, "file {p} {} 0755 0 0", src.display())?;
                 sources.push(src);
             }
@@ -508,14 +566,12 @@ pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBu
                 }
             }
             Entry::ContainerImage(p) => {
-                let src = container_image(ws, arch)?;
+                let src = container_image(ws, arch, k)?;
                 writeln!(list, "file {p} {} 0644 0 0", src.display())?;
                 sources.push(src);
             }
             Entry::KernelModule(p, variant, module) => {
-                let v = crate::config::variant(variant)?;
-                kbuild::make(ws, v, &["modules"])?;
-                let src = ws.build(v.name).join(module);
+                let src = ws.build(variant).join(module);
                 writeln!(list, "file {p} {} 0644 0 0", src.display())?;
                 sources.push(src);
             }
@@ -544,7 +600,7 @@ pub fn initramfs_list(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBu
 
 /// A cpio archive written by `usr/gen_init_cpio`, gzip-compressed unless
 /// the recipe says otherwise.
-fn initramfs(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
+fn initramfs(ws: &Workspace, arch: &Arch, img: &Image, k: &FromKernels) -> Result<PathBuf> {
     let dir = images_dir(ws, arch);
     let suffix = if img.kind == Kind::Cpio {
         "cpio"
@@ -554,15 +610,11 @@ fn initramfs(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
     let path = dir.join(format!("{}.{suffix}", img.name));
     // The archive is keyed by a stamp written after it is made, not by
     // the list: a kernel that builds the image in writes the list alone.
-    let list = initramfs_list(ws, arch, img)?;
-    // gen_init_cpio is a host program: the x86_64 default kernel's serves
-    // every architecture.
-    let gen = ws
-        .build(kbuild::main_variant(&crate::qemu::X86_64)?.name)
-        .join("usr/gen_init_cpio");
+    let list = initramfs_list(ws, arch, img, k)?;
+    let gen = &k.gen_init_cpio;
     let key = Key::new(KeyKind::Archive)
         .files("list", &[&list])?
-        .files("gen_init_cpio", &[&gen])
+        .files("gen_init_cpio", &[gen])
         .map_err(|e| format!("{e} (is the default kernel built?)"))?
         .bytes("compression", suffix)
         .bytes("damage", format!("{:?}", img.damage))
@@ -575,7 +627,7 @@ fn initramfs(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
         }
         // One timestamp for every entry (6.12's release day), so that an
         // archive made again from the same files is the same archive.
-        let mut cpio = run(Command::new(&gen).args(["-t", "1731801600"]).arg(&list))?;
+        let mut cpio = run(Command::new(gen).args(["-t", "1731801600"]).arg(&list))?;
         damage::before_compression(&img.damage, &mut cpio)?;
         if img.kind == Kind::Cpio {
             // Rewritten only when it changes: a kernel may build it in.
@@ -601,7 +653,7 @@ fn initramfs(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
 
 /// An ext4 image populated from a staging directory (no root or loop
 /// device needed).
-fn disk(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
+fn disk(ws: &Workspace, arch: &Arch, img: &Image, k: &FromKernels) -> Result<PathBuf> {
     let dir = images_dir(ws, arch);
     let stage = dir.join(format!("{}.root", img.name));
     let _ = fs::remove_dir_all(&stage);
@@ -616,7 +668,7 @@ fn disk(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
                 &package_root(ws, arch).join("bin/busybox"),
                 &at("/bin/busybox"),
             )?,
-            Entry::Exec(p, name) => copy_exec(&guest_program(ws, arch, name)?, &at(p))?,
+            Entry::Exec(p, name) => copy_exec(&guest_program(ws, arch, name, k)?, &at(p))?,
             Entry::Symlink(p, t) => std::os::unix::fs::symlink(t, at(p))?,
             Entry::Text(p, name) => {
                 fs::copy(guest_file(ws, arch, name)?, at(p))?;
@@ -624,7 +676,7 @@ fn disk(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
             Entry::Filler(p, mib) => {
                 fs::copy(filler(ws, *mib)?, at(p))?;
             }
-            Entry::Kselftest(p) => copy_exec(&kbuild::kselftest(ws, arch)?, &at(p))?,
+            Entry::Kselftest(p) => copy_exec(given(&k.kselftest, "the kselftest")?, &at(p))?,
             Entry::ManyFiles(..)
             | Entry::File(..)
             | Entry::HardLinks(..)
@@ -657,7 +709,7 @@ const GUEST_CFLAGS: &[&str] = &[
 /// A program from `guest/`: a script as it is (see [`guest_file`]); a `.c`
 /// file compiled static against the kernel's nolibc and UAPI headers, again
 /// only when it or the kernel source changed.
-fn guest_program(ws: &Workspace, arch: &Arch, name: &str) -> Result<PathBuf> {
+fn guest_program(ws: &Workspace, arch: &Arch, name: &str, k: &FromKernels) -> Result<PathBuf> {
     let Some(stem) = name.strip_suffix(".c") else {
         return guest_file(ws, arch, name);
     };
@@ -684,16 +736,15 @@ fn guest_program(ws: &Workspace, arch: &Arch, name: &str) -> Result<PathBuf> {
         .bytes("linux source", ws.linux_source()?)
         .bytes("compiler", version)
         .bytes("flags", GUEST_CFLAGS.join(" "));
+    let headers = given(&k.headers, "the kernel's headers")?;
     unless_made(&bin, &key, || {
         fs::create_dir_all(&dir)?;
-        let v = kbuild::main_variant(arch)?;
-        kbuild::make(ws, v, &["headers"])?;
         run(compiler()
             .args(GUEST_CFLAGS)
             .arg("-include")
             .arg(nolibc.join("nolibc.h"))
             .arg("-I")
-            .arg(ws.build(v.name).join("usr/include"))
+            .arg(headers)
             .arg("-o")
             .arg(&bin)
             .arg(&src))?;
@@ -784,9 +835,9 @@ pub const CONTAINER_IMAGE_TAG: &str = "ur-escape:1";
 /// A docker-archive tar of one layer, busybox and the escape probe, whose
 /// command is the probe; made again when either changes. Its file times
 /// and owners are fixed, so the same inputs give the same bytes.
-fn container_image(ws: &Workspace, arch: &Arch) -> Result<PathBuf> {
+fn container_image(ws: &Workspace, arch: &Arch, k: &FromKernels) -> Result<PathBuf> {
     let busybox = package_root(ws, arch).join("bin/busybox");
-    let escape = guest_program(ws, arch, "escape.c")?;
+    let escape = guest_program(ws, arch, "escape.c", k)?;
     let dir = images_dir(ws, arch);
     let out = dir.join("container-image.tar");
     // Its layout is this module's code.
@@ -968,7 +1019,7 @@ fn generated_key(
 /// An initramfs made by a distribution's generator for the
 /// [`GENERATED_FOR`] kernel, remade when what it is made from changes
 /// (the kernel's configuration, not its code).
-fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
+fn generated(ws: &Workspace, arch: &Arch, img: &Image, k: &FromKernels) -> Result<PathBuf> {
     let v = crate::config::variant(GENERATED_FOR)?;
     if v.arch.name != arch.name {
         return Err(format!("{} images are made for {} only", img.name, v.arch.name).into());
@@ -978,13 +1029,9 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
     let out = dir.join(format!("{}.img", img.name));
     let release = fs::read_to_string(build.join("include/config/kernel.release"))?;
     let release = release.trim();
-    // The kernel's modules (none are configured, so this is the lists and
-    // the depmod files), staged once per kernel.
-    let stage = dir.join(format!("{}-stage", v.name));
-    let modules = stage.join("lib/modules");
     let tree = ModulesTree {
         release,
-        modules: &modules,
+        modules: given(&k.modules_tree, "the kernel's installed modules")?,
         config: &build.join(".config"),
     };
     let key = generated_key(
@@ -999,25 +1046,7 @@ fn generated(ws: &Workspace, arch: &Arch, img: &Image) -> Result<PathBuf> {
         &tree,
         &out,
     )?;
-    unless_made(&out, &key, || {
-        let _ = fs::remove_dir_all(&stage);
-        fs::create_dir_all(&stage)?;
-        kbuild::make(ws, v, &["modules"])?;
-        kbuild::with_build_dir(ws, v.name, |work| {
-            kbuild::make_in(
-                ws,
-                &ws.tree(),
-                work,
-                v.name,
-                (v.arch, v.toolchain),
-                &[
-                    "modules_install",
-                    &format!("INSTALL_MOD_PATH={}", stage.display()),
-                ],
-            )
-        })?;
-        make_generated(ws, img, &tree, &out)
-    })?;
+    unless_made(&out, &key, || make_generated(ws, img, &tree, &out))?;
     Ok(out)
 }
 
@@ -1101,4 +1130,22 @@ fn make_generated(ws: &Workspace, img: &Image, tree: &ModulesTree, out: &Path) -
         ))
     .map_err(|e| format!("making the {} image: {e}", img.name))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each image gets from the kernels what its entries need, no more.
+    #[test]
+    fn needs_follow_the_entries() {
+        let of = |name| needs(find(name).unwrap());
+        assert_eq!(of("standard"), Needs::default());
+        assert!(of("kselftest").kselftest);
+        assert!(of("initramfs-tools").modules_tree && !of("initramfs-tools").headers);
+        let loadpin = of("loadpin");
+        assert!(loadpin.headers && !loadpin.kselftest);
+        assert_eq!(loadpin.modules, ["distro"]);
+        assert!(of("docker").headers);
+    }
 }

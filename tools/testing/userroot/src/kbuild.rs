@@ -417,6 +417,68 @@ pub fn kselftest_in(tree: &Path, out: &Path, arch: &Arch) -> Result<PathBuf> {
     Ok(out.join("kselftest/filesystems/pivot_root/pivot_root_test"))
 }
 
+/// The architecture's main kernel's UAPI headers (`make headers`), made
+/// again only when their sources change: the directory to give `-I`.
+pub fn headers(ws: &Workspace, arch: &Arch) -> Result<PathBuf> {
+    let v = main_variant(arch)?;
+    let out = ws.build(v.name).join("usr/include");
+    let tree = ws.tree();
+    let srcarch = match arch.name {
+        "x86_64" => "x86",
+        other => other,
+    };
+    let key = Key::new(Kind::Headers)
+        .files(
+            "uapi sources",
+            &[
+                &tree.join("include/uapi"),
+                &tree.join(format!("arch/{srcarch}/include/uapi")),
+                &tree.join("scripts/headers_install.sh"),
+            ],
+        )?
+        .bytes("linux source", ws.linux_source()?)
+        .bytes("make line", make_line(arch, v.toolchain));
+    unless_made(&out, &key, || make(ws, v, &["headers"]))?;
+    Ok(out)
+}
+
+/// A kernel's modules installed into a directory of their own (`make
+/// modules_install`), for the initramfs generators: its `lib/modules`.
+/// Installed again when the kernel's configuration or module lists change.
+pub fn modules_tree(ws: &Workspace, v: &Variant) -> Result<PathBuf> {
+    let build = ws.build(v.name);
+    let stage = ws.cache.join("modules").join(v.name);
+    let modules = stage.join("lib/modules");
+    let key = Key::new(Kind::ModulesTree)
+        .files(
+            "kernel",
+            &[
+                &build.join(".config"),
+                &build.join("include/config/kernel.release"),
+                &build.join("modules.builtin"),
+                &build.join("modules.builtin.modinfo"),
+            ],
+        )?
+        .bytes("make line", make_line(v.arch, v.toolchain));
+    unless_made(&modules, &key, || {
+        let _ = fs::remove_dir_all(&stage);
+        fs::create_dir_all(&stage)?;
+        make(ws, v, &["modules"])?;
+        let install = format!("INSTALL_MOD_PATH={}", stage.display());
+        with_build_dir(ws, v.name, |work| {
+            make_in(
+                ws,
+                &ws.tree(),
+                work,
+                v.name,
+                (v.arch, v.toolchain),
+                &["modules_install", &install],
+            )
+        })
+    })?;
+    Ok(modules)
+}
+
 /// The version of the kselftest's compiler, for keys.
 pub fn selftest_cc_version(arch: &Arch) -> Result<String> {
     let out = run(Command::new(selftest_cc(arch)).arg("--version"))?;

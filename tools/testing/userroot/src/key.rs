@@ -28,6 +28,10 @@ pub enum Kind {
     Kernel,
     /// The `pivot_root` kselftest binary.
     Kselftest,
+    /// A kernel's UAPI headers, for guest programs.
+    Headers,
+    /// A kernel's modules installed into a directory of their own.
+    ModulesTree,
     /// A static guest program compiled against nolibc.
     GuestProgram,
     /// A cpio archive from a file list, perhaps damaged on purpose.
@@ -56,11 +60,13 @@ pub enum Kind {
 impl Kind {
     /// Every kind, for the listing test.
     #[cfg(test)]
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Pristine,
         Kind::Configuration,
         Kind::Kernel,
         Kind::Kselftest,
+        Kind::Headers,
+        Kind::ModulesTree,
         Kind::GuestProgram,
         Kind::Archive,
         Kind::Filler,
@@ -93,6 +99,8 @@ impl Kind {
                 "built-in initramfs",
             ],
             Kind::Kselftest => &["linux source", "test sources", "compiler", "make line"],
+            Kind::Headers => &["uapi sources", "linux source", "make line"],
+            Kind::ModulesTree => &["kernel", "make line"],
             Kind::GuestProgram => &["source", "nolibc", "linux source", "compiler", "flags"],
             Kind::Archive => &[
                 "list",
