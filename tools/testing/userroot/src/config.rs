@@ -63,7 +63,7 @@ const DEFAULT: Variant = Variant {
     about: "the kernel under test (INITRAMFS_USER_ROOT=y)",
     arch: &X86_64,
     toolchain: Toolchain::Llvm,
-    fragments: &["base", "rust", "containers", "virtio", "user-root"],
+    fragments: &["base", "rust", "containers", "disk", "virtio", "user-root"],
     builtin_image: None,
     derived_from: None,
     unpatched: false,
@@ -80,6 +80,7 @@ const DISTRO: Variant = Variant {
         "base",
         "rust",
         "containers",
+        "disk",
         "virtio",
         "user-root",
         "distro",
@@ -94,7 +95,7 @@ const ARM64_MAIN: Variant = Variant {
     about: "the kernel under test, for arm64",
     arch: &ARM64,
     toolchain: Toolchain::Llvm,
-    fragments: &["base", "rust", "containers", "virtio", "user-root"],
+    fragments: &["base", "rust", "containers", "disk", "virtio", "user-root"],
     builtin_image: None,
     derived_from: None,
     unpatched: false,
@@ -117,23 +118,24 @@ pub const VARIANTS: &[Variant] = &[
     Variant {
         name: "nouserroot",
         about: "the same kernel with INITRAMFS_USER_ROOT=n: stock behaviour",
-        fragments: &["base", "rust", "containers", "virtio", "no-user-root"],
+        fragments: &["base", "rust", "containers", "disk", "virtio", "no-user-root"],
         derived_from: Some("default"),
         ..DEFAULT
     },
     Variant {
         name: "kasan",
         // LLVM, as 6.12's Rust takes KASAN only from clang
-        // (`depends on !KASAN || CC_IS_CLANG`).
-        about: "the same kernel with KASAN, for the feature's memory accesses",
-        fragments: &["base", "rust", "containers", "virtio", "user-root", "kasan"],
+        // (`depends on !KASAN || CC_IS_CLANG`). Only what its scenarios
+        // boot: no container options, the costliest part of a KASAN build.
+        about: "the same kernel without the container options, with KASAN, lockdep and the fault points, for the feature's memory accesses, locks and fallbacks",
+        fragments: &["base", "rust", "disk", "user-root", "kasan"],
         derived_from: Some("default"),
         ..DEFAULT
     },
     Variant {
         name: "rustdebug",
         about: "the same kernel with Rust debug assertions",
-        fragments: &["base", "rust", "containers", "virtio", "user-root", "rustdebug"],
+        fragments: &["base", "rust", "containers", "disk", "virtio", "user-root", "rustdebug"],
         derived_from: Some("default"),
         ..DEFAULT
     },
@@ -163,7 +165,7 @@ pub const VARIANTS: &[Variant] = &[
     Variant {
         name: "arm64-nouserroot",
         about: "the arm64 kernel with INITRAMFS_USER_ROOT=n: stock behaviour",
-        fragments: &["base", "rust", "containers", "virtio", "no-user-root"],
+        fragments: &["base", "rust", "containers", "disk", "virtio", "no-user-root"],
         derived_from: Some("arm64"),
         ..ARM64_MAIN
     },
@@ -177,7 +179,7 @@ pub const VARIANTS: &[Variant] = &[
     Variant {
         name: "norust",
         about: "the same kernel without CONFIG_RUST (so without the feature)",
-        fragments: &["base", "containers", "virtio"],
+        fragments: &["base", "containers", "disk", "virtio"],
         derived_from: Some("default"),
         ..DEFAULT
     },

@@ -129,9 +129,17 @@ pub const SCENARIOS: &[Scenario] = &[
                 Check::Logs(NO_INIT),
                 Check::Logs("initramfs: the user root stayed in use; detached it lazily"),
                 Check::Is("user_root_mounts", "0"),
-                Check::SameAs("root_parent_id", "no-init-disk-switch-off"),
+                Check::SameAs("root_parent_id", "fault-disk-switch-off"),
             ],
         ],
+        ..DISK_ROOT
+    },
+    Scenario {
+        name: "fault-disk-switch-off",
+        about: "the KASAN + lockdep kernel, the same disk boot with initramfs_user_root=0, for comparison",
+        kernel: "kasan",
+        initrd: Some("no-init"),
+        cmdline: "root=/dev/vda rw initramfs_user_root=0",
         ..DISK_ROOT
     },
     Scenario {
