@@ -285,6 +285,9 @@ impl Stamp {
         let Ok(old) = fs::read_to_string(&self.0) else {
             return "no stamp".into();
         };
+        if !old.starts_with("kind: ") {
+            return "a stamp of an older runner".into();
+        }
         let changed: Vec<&str> = key
             .lines()
             .filter(|l| !old.lines().any(|o| o == *l))
@@ -423,6 +426,8 @@ mod tests {
         });
         assert!(failed.is_err());
         assert_eq!(stamp.changed(&flags), "no stamp");
+        fs::write(stamp.path(), "made from something").unwrap();
+        assert_eq!(stamp.changed(&flags), "a stamp of an older runner");
         fs::remove_dir_all(&dir).unwrap();
     }
 }
