@@ -320,14 +320,18 @@ fn rust_opt_level(config: &Path) -> Result<&'static str> {
     )
 }
 
-/// Core's code that the compiler instantiates in the object and that may
-/// stay resident, by a part of its v0-mangled name: the `Display` shim of
-/// `&CStr` (18 bytes on x86_64, 32 on arm64) and, with debug assertions,
+/// Code that the compiler puts in the object and that may stay resident,
+/// by a part of its name: core's `Display` shim of `&CStr` (18 bytes on
+/// x86_64, 32 on arm64); with debug assertions,
 /// `core::hint::unreachable_unchecked` and its precondition check, which
-/// LLVM puts in `.text.unlikely.` (33 bytes on x86_64).
+/// LLVM puts in `.text.unlikely.` (33 bytes on x86_64); with KASAN, the
+/// sanitizer's constructor and destructor, which register the object's
+/// globals and which every instrumented object has, C's alike.
 const ALLOWED_RESIDENT: &[&[&str]] = &[
     &["4core3fmt", "4CStr", "7Display3fmt"],
     &["4core4hint21unreachable_unchecked"],
+    &["asan.module_ctor"],
+    &["asan.module_dtor"],
 ];
 
 /// Every executable section of the object but `.init.text` (freed after
