@@ -8,6 +8,7 @@ use std::fs;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::bench;
 use crate::config;
 use crate::error::Result;
 use crate::gates;
@@ -18,7 +19,7 @@ use crate::pool::{self, PARALLEL};
 use crate::printer::Tap;
 use crate::qemu::{self, Accel, Boot, Booted};
 use crate::scenarios::{
-    all, boot_path, find, in_run, twins, Check, Scenario, FIRST, NEVER, TIMEOUT,
+    all, boot_path, find, in_run, twins, Check, Scenario, FIRST, NEVER, POPULATE_ROOTFS, TIMEOUT,
 };
 use crate::workspace::{phase, phase_secs, phases, step, Workspace};
 
@@ -224,6 +225,9 @@ pub struct Outcome {
     pub booted: Booted,
     /// The whole serial log.
     pub log: String,
+    /// How the kernel's `initcall_debug` lines name populate_rootfs, where
+    /// a check asks ([`POPULATE_ROOTFS`]).
+    pub populate_rootfs: Option<String>,
 }
 
 /// What a boot must show: no timeout, no kernel trouble, the guest script
@@ -257,8 +261,13 @@ fn check(s: &Scenario, out: &Outcome, twins: &BTreeMap<&str, Option<Report>>) ->
                 .contains(line)
                 .then(|| format!("kernel log has {line:?}")),
             Check::LogsInOrder(texts) => {
+                let name = out.populate_rootfs.as_deref().unwrap_or("(no name)");
+                let texts: Vec<String> = texts
+                    .iter()
+                    .map(|t| t.replace(POPULATE_ROOTFS, name))
+                    .collect();
                 let mut at = 0;
-                texts.iter().find_map(|t| match log[at..].find(t) {
+                texts.iter().find_map(|t| match log[at..].find(t.as_str()) {
                     Some(i) => {
                         at += i + t.len();
                         None
@@ -420,6 +429,9 @@ pub struct Prepared {
     pub disk: Option<PathBuf>,
     /// The serial log.
     pub log: PathBuf,
+    /// How the kernel's `initcall_debug` lines name populate_rootfs, if a
+    /// check needs it.
+    pub populate_rootfs: Option<String>,
 }
 
 impl<'a> Runner<'a> {
@@ -468,12 +480,25 @@ impl<'a> Runner<'a> {
     /// Builds the kernel and images of a scenario.
     pub fn prepare(&mut self, s: &Scenario) -> Result<Prepared> {
         let arch = config::variant(s.kernel)?.arch;
+        let kernel = self.kernel(s.kernel)?;
+        let names_populate = s.checks.iter().flat_map(|g| g.iter()).any(|c| {
+            matches!(c, Check::LogsInOrder(texts) if texts.iter().any(|t| t.contains(POPULATE_ROOTFS)))
+        });
+        let build = self.ws.build(s.kernel);
         Ok(Prepared {
             arch,
-            kernel: self.kernel(s.kernel)?,
+            kernel,
             initrd: s.initrd.map(|i| self.image(arch, i)).transpose()?,
             disk: s.disk.map(|d| self.image(arch, d)).transpose()?,
             log: self.log(s),
+            populate_rootfs: names_populate
+                .then(|| {
+                    bench::populate_rootfs_name(
+                        &build.join(".config"),
+                        Some(&build.join("System.map")),
+                    )
+                })
+                .transpose()?,
         })
     }
 
@@ -547,5 +572,6 @@ pub fn boot(s: &Scenario, p: &Prepared, accel: Accel) -> Result<Outcome> {
         report: parser::parse(&log),
         booted,
         log,
+        populate_rootfs: p.populate_rootfs.clone(),
     })
 }

@@ -15,9 +15,9 @@ pub const SCENARIOS: &[Scenario] = &[
         checks: &[
             USER_ROOT,
             &[Check::LogsInOrder(&[
-                "calling  populate_rootfs",
+                "calling  {populate_rootfs}",
                 "initramfs: / is a user root",
-                "initcall populate_rootfs",
+                "initcall {populate_rootfs} returned",
             ])],
         ],
         ..EXTERNAL
@@ -29,8 +29,8 @@ pub const SCENARIOS: &[Scenario] = &[
         checks: &[
             USER_ROOT,
             &[Check::LogsInOrder(&[
-                "calling  populate_rootfs",
-                "initcall populate_rootfs",
+                "calling  {populate_rootfs}",
+                "initcall {populate_rootfs} returned",
                 "initramfs: / is a user root",
             ])],
         ],
