@@ -138,7 +138,8 @@ fn run(args: &[String]) -> Result<bool> {
             tree::materialise(&ws)?;
             let (arch, rest) = arch_and_rest(&args[1..])?;
             let arch = arch_of(arch);
-            // Instruction-counted boots repeat exactly; more only show it.
+            // Instruction-counted boots repeat (the kernel's part exactly);
+            // more only show it.
             let boots = rest.first().map_or(Ok(3), |b| b.parse())?;
             return bench::run_bench(&ws, arch, boots);
         }
