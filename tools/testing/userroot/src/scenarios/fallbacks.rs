@@ -175,7 +175,11 @@ pub const SCENARIOS: &[Scenario] = &[
             DISK,
             &[
                 Check::Logs(NO_INIT),
-                Check::Near("free_pages", "fallback-memory-unpatched", FALLBACK_FREE_PAGES),
+                Check::Near(
+                    "free_pages",
+                    "fallback-memory-unpatched",
+                    FALLBACK_FREE_PAGES_UNPATCHED,
+                ),
                 Check::Near("mem_available_kb", "fallback-memory-unpatched", FALLBACK_MEMORY_KB),
             ],
         ],
